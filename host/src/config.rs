@@ -1,0 +1,396 @@
+//! The router's configuration: TOML in the shape Vector users know.
+//!
+//! Loading reports **every** problem at once, each naming its table and key,
+//! so that an operator fixes a config in one pass. Checks that need the plugin
+//! runtime (a plugin file that fails to load, an `init` that refuses its
+//! config) happen when the topology is built, with the same error type.
+
+use crate::sinks::SinkConfig;
+use crate::sources::SourceConfig;
+use crate::transforms::TransformConfig;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The pipeline that `sluice run` uses when no `--config` is given.
+pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
+
+/// One problem in a config, located by its table and key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Where: `transforms.normalise.inputs`, `sinks.siem`, `line 4` …
+    pub at: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(at: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError { at: at.into(), message: message.into() }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+/// Every problem found in a config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(f, "the configuration has {n} error{}:", if n == 1 { "" } else { "s" })?;
+        for error in &self.0 {
+            writeln!(f, "  - {error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// How sources cut batches: at `max_events` events, or `timeout_ms` after the
+/// first event of a batch arrived, whichever comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchConfig {
+    pub max_events: usize,
+    #[serde(rename = "timeout_ms", deserialize_with = "millis")]
+    pub timeout: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig { max_events: 128, timeout: Duration::from_millis(10) }
+    }
+}
+
+fn millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_millis)
+}
+
+/// The `[plugins]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// A directory of `*.wasm` components that transforms can name by file stem.
+    pub dir: Option<PathBuf>,
+}
+
+/// The `[dead_letter]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadLetterConfig {
+    /// JSON-lines file for events that could not be handled
+    /// (default: `<data_dir>/dead-letter.jsonl`).
+    pub path: Option<PathBuf>,
+}
+
+/// A `[transforms.<id>]` table: its inputs and what it does.
+#[derive(Debug, Clone)]
+pub struct Transform {
+    pub inputs: Vec<String>,
+    pub kind: TransformConfig,
+}
+
+/// A `[sinks.<id>]` table: its inputs and where it writes.
+#[derive(Debug, Clone)]
+pub struct Sink {
+    pub inputs: Vec<String>,
+    pub kind: SinkConfig,
+}
+
+/// A whole, structurally valid configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Checkpoints and caches live here.
+    pub data_dir: PathBuf,
+    pub plugins: PluginsConfig,
+    pub batch: BatchConfig,
+    pub sources: BTreeMap<String, SourceConfig>,
+    pub transforms: BTreeMap<String, Transform>,
+    pub sinks: BTreeMap<String, Sink>,
+    pub dead_letter: DeadLetterConfig,
+}
+
+const TOP_LEVEL: &[&str] = &["data_dir", "plugins", "batch", "sources", "transforms", "sinks", "dead_letter"];
+
+impl Config {
+    /// Read and check a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            ConfigErrors(vec![ConfigError::new(path.display().to_string(), format!("cannot read the config file: {err}"))])
+        })?;
+        Config::parse(&text)
+    }
+
+    /// Parse and check config text, reporting every problem.
+    pub fn parse(text: &str) -> Result<Config, ConfigErrors> {
+        let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
+            let at = match err.span() {
+                Some(span) => format!("line {}", text[..span.start].lines().count().max(1)),
+                None => "config".to_owned(),
+            };
+            ConfigErrors(vec![ConfigError::new(at, format!("invalid TOML: {}", err.message()))])
+        })?;
+        let mut errors = Vec::new();
+        for key in table.keys() {
+            if !TOP_LEVEL.contains(&key.as_str()) {
+                errors.push(ConfigError::new(key, format!("unknown key (expected one of: {})", TOP_LEVEL.join(", "))));
+            }
+        }
+        let data_dir = field::<PathBuf>(&table, "data_dir", &mut errors).unwrap_or_else(|| PathBuf::from(".sluice"));
+        let plugins = field::<PluginsConfig>(&table, "plugins", &mut errors).unwrap_or_default();
+        let batch = field::<BatchConfig>(&table, "batch", &mut errors).unwrap_or_default();
+        let dead_letter = field::<DeadLetterConfig>(&table, "dead_letter", &mut errors).unwrap_or_default();
+        if batch.max_events == 0 {
+            errors.push(ConfigError::new("batch.max_events", "must be at least 1"));
+        }
+
+        let sources = components(&table, "sources", crate::sources::TYPES, &mut errors, |_, _, value| {
+            value.try_into::<SourceConfig>()
+        });
+        let transforms = components(&table, "transforms", crate::transforms::TYPES, &mut errors, |at, errors, mut value| {
+            let inputs = take_inputs(at, &mut value, errors);
+            value.try_into::<TransformConfig>().map(|kind| Transform { inputs, kind })
+        });
+        let sinks = components(&table, "sinks", crate::sinks::TYPES, &mut errors, |at, errors, mut value| {
+            let inputs = take_inputs(at, &mut value, errors);
+            value.try_into::<SinkConfig>().map(|kind| Sink { inputs, kind })
+        });
+
+        let config = Config { data_dir, plugins, batch, sources, transforms, sinks, dead_letter };
+        config.check(&mut errors);
+        if errors.is_empty() { Ok(config) } else { Err(ConfigErrors(errors)) }
+    }
+
+    /// Where dead-lettered events are written.
+    pub fn dead_letter_path(&self) -> PathBuf {
+        self.dead_letter.path.clone().unwrap_or_else(|| self.data_dir.join("dead-letter.jsonl"))
+    }
+
+    /// Cross-component checks: ids, inputs, cycles, and each component's own.
+    fn check(&self, errors: &mut Vec<ConfigError>) {
+        if self.sources.is_empty() {
+            errors.push(ConfigError::new("sources", "no source is configured: add a [sources.<id>] table"));
+        }
+        if self.sinks.is_empty() {
+            errors.push(ConfigError::new("sinks", "no sink is configured: add a [sinks.<id>] table"));
+        }
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        let kinds = [
+            ("sources", self.sources.keys().collect::<Vec<_>>()),
+            ("transforms", self.transforms.keys().collect()),
+            ("sinks", self.sinks.keys().collect()),
+        ];
+        for (kind, ids) in &kinds {
+            for id in ids {
+                if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                    errors.push(ConfigError::new(format!("{kind}.{id}"), "a component id may only use letters, digits, `_` and `-`"));
+                }
+                if let Some(other) = seen.insert(id.as_str(), kind) {
+                    errors.push(ConfigError::new(format!("{kind}.{id}"), format!("the id is already used by {other}.{id}")));
+                }
+            }
+        }
+
+        let producers: BTreeSet<&str> = self.sources.keys().chain(self.transforms.keys()).map(String::as_str).collect();
+        let inputs = self
+            .transforms
+            .iter()
+            .map(|(id, t)| ("transforms", id, &t.inputs))
+            .chain(self.sinks.iter().map(|(id, s)| ("sinks", id, &s.inputs)));
+        for (kind, id, inputs) in inputs {
+            if inputs.is_empty() {
+                errors.push(ConfigError::new(format!("{kind}.{id}.inputs"), "no inputs: list the sources or transforms it reads from"));
+            }
+            for input in inputs {
+                if self.sinks.contains_key(input) {
+                    errors.push(ConfigError::new(format!("{kind}.{id}.inputs"), format!("`{input}` is a sink; a sink has no output to read")));
+                } else if !producers.contains(input.as_str()) {
+                    let known: Vec<&str> = producers.iter().copied().collect();
+                    errors.push(ConfigError::new(
+                        format!("{kind}.{id}.inputs"),
+                        format!("unknown input `{input}` (known sources and transforms: {})", known.join(", ")),
+                    ));
+                }
+            }
+        }
+        if let Some(cycle) = self.find_cycle() {
+            errors.push(ConfigError::new(format!("transforms.{}", cycle[0]), format!("the transforms form a cycle: {}", cycle.join(" -> "))));
+        }
+
+        for (id, source) in &self.sources {
+            source.validate(&format!("sources.{id}"), errors);
+        }
+        for (id, transform) in &self.transforms {
+            transform.kind.validate(&format!("transforms.{id}"), errors);
+        }
+        for (id, sink) in &self.sinks {
+            sink.kind.validate(&format!("sinks.{id}"), errors);
+        }
+        check_writable_dir(&self.data_dir, "data_dir", errors);
+        if let Some(dir) = &self.plugins.dir
+            && let Err(err) = std::fs::read_dir(dir)
+        {
+            errors.push(ConfigError::new("plugins.dir", format!("cannot read directory {}: {err}", dir.display())));
+        }
+        if let Some(path) = &self.dead_letter.path {
+            check_writable_file(path, "dead_letter.path", errors);
+        }
+    }
+
+    /// A cycle among transforms, as the ids along it, first repeated at the end.
+    fn find_cycle(&self) -> Option<Vec<String>> {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Mark {
+            Visiting,
+            Done,
+        }
+        fn visit(config: &Config, id: &str, marks: &mut BTreeMap<String, Mark>, path: &mut Vec<String>) -> Option<Vec<String>> {
+            match marks.get(id) {
+                Some(Mark::Done) => return None,
+                Some(Mark::Visiting) => {
+                    let start = path.iter().position(|p| p == id).unwrap_or(0);
+                    let mut cycle = path[start..].to_vec();
+                    cycle.push(id.to_owned());
+                    return Some(cycle);
+                }
+                None => {}
+            }
+            marks.insert(id.to_owned(), Mark::Visiting);
+            path.push(id.to_owned());
+            for input in &config.transforms[id].inputs {
+                if config.transforms.contains_key(input)
+                    && let Some(cycle) = visit(config, input, marks, path)
+                {
+                    return Some(cycle);
+                }
+            }
+            path.pop();
+            marks.insert(id.to_owned(), Mark::Done);
+            None
+        }
+        let mut marks = BTreeMap::new();
+        self.transforms.keys().find_map(|id| visit(self, id, &mut marks, &mut Vec::new()))
+    }
+}
+
+/// An optional top-level table or value.
+fn field<T: serde::de::DeserializeOwned>(table: &toml::Table, key: &str, errors: &mut Vec<ConfigError>) -> Option<T> {
+    let value = table.get(key)?.clone();
+    match value.try_into::<T>() {
+        Ok(parsed) => Some(parsed),
+        Err(err) => {
+            errors.push(ConfigError::new(key, err.message().trim().to_owned()));
+            None
+        }
+    }
+}
+
+/// The components under `[<kind>.<id>]`, each checked for a known `type`.
+fn components<T>(
+    table: &toml::Table,
+    kind: &str,
+    types: &[&str],
+    errors: &mut Vec<ConfigError>,
+    mut parse: impl FnMut(&str, &mut Vec<ConfigError>, toml::Value) -> Result<T, toml::de::Error>,
+) -> BTreeMap<String, T> {
+    let mut out = BTreeMap::new();
+    let Some(value) = table.get(kind) else { return out };
+    let Some(entries) = value.as_table() else {
+        errors.push(ConfigError::new(kind, format!("must be a table of {kind} by id, like [{kind}.my_id]")));
+        return out;
+    };
+    for (id, value) in entries {
+        let at = format!("{kind}.{id}");
+        let Some(component) = value.as_table() else {
+            errors.push(ConfigError::new(&at, "must be a table"));
+            continue;
+        };
+        match component.get("type") {
+            None => {
+                errors.push(ConfigError::new(format!("{at}.type"), format!("missing; one of: {}", types.join(", "))));
+                continue;
+            }
+            Some(toml::Value::String(t)) if !types.contains(&t.as_str()) => {
+                errors.push(ConfigError::new(format!("{at}.type"), format!("unknown type `{t}`; one of: {}", types.join(", "))));
+                continue;
+            }
+            Some(toml::Value::String(_)) => {}
+            Some(other) => {
+                errors.push(ConfigError::new(format!("{at}.type"), format!("must be a string, got {}", other.type_str())));
+                continue;
+            }
+        }
+        match parse(&at, errors, value.clone()) {
+            Ok(parsed) => {
+                out.insert(id.clone(), parsed);
+            }
+            Err(err) => errors.push(ConfigError::new(at, err.message().trim().to_owned())),
+        }
+    }
+    out
+}
+
+/// Remove and return the `inputs` list from a component table.
+fn take_inputs(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>) -> Vec<String> {
+    let Some(table) = value.as_table_mut() else { return Vec::new() };
+    match table.remove("inputs") {
+        None => Vec::new(),
+        Some(toml::Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|item| match item {
+                toml::Value::String(s) => Some(s),
+                other => {
+                    errors.push(ConfigError::new(format!("{at}.inputs"), format!("each input must be a string id, got {}", other.type_str())));
+                    None
+                }
+            })
+            .collect(),
+        Some(other) => {
+            errors.push(ConfigError::new(format!("{at}.inputs"), format!("must be a list of ids, got {}", other.type_str())));
+            Vec::new()
+        }
+    }
+}
+
+/// A directory that exists and is writable, or can be created.
+pub fn check_writable_dir(dir: &Path, at: &str, errors: &mut Vec<ConfigError>) {
+    let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(Path::new("."));
+    if !existing.is_dir() {
+        errors.push(ConfigError::new(at, format!("{} is not a directory", existing.display())));
+    } else if is_read_only(existing) {
+        errors.push(ConfigError::new(at, format!("directory {} is not writable", existing.display())));
+    }
+}
+
+/// A file that can be appended to, or created.
+pub fn check_writable_file(path: &Path, at: &str, errors: &mut Vec<ConfigError>) {
+    if path.is_dir() {
+        errors.push(ConfigError::new(at, format!("{} is a directory, not a file", path.display())));
+    } else if path.exists() {
+        if std::fs::OpenOptions::new().append(true).open(path).is_err() {
+            errors.push(ConfigError::new(at, format!("file {} is not writable", path.display())));
+        }
+    } else if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        check_writable_dir(parent, at, errors);
+    }
+}
+
+fn is_read_only(dir: &Path) -> bool {
+    // Probe by creating a file: permission bits lie for root and ACLs.
+    let probe = dir.join(format!(".sluice-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            false
+        }
+        Err(_) => true,
+    }
+}

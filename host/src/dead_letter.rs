@@ -1,0 +1,141 @@
+//! The dead-letter output: events that could not be handled, with the reason.
+//!
+//! Dead-lettering is a delivery, not a loss: each record is one JSON line with
+//! the original event, the component that gave up on it, the reason and the
+//! time, written to a file that an operator can inspect and replay.
+
+use crate::ack::Finaliser;
+use crate::event::{Batch, Event};
+use crate::metrics::ComponentMetrics;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+/// Events that one component gave up on, for one reason each.
+#[derive(Debug)]
+pub struct Rejected {
+    component: Arc<str>,
+    records: Vec<(Event, String)>,
+    finaliser: Option<Finaliser>,
+}
+
+/// Handle for sending events to the dead-letter output; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    tx: mpsc::Sender<Rejected>,
+    metrics: Arc<ComponentMetrics>,
+}
+
+impl DeadLetter {
+    /// A handle and the receiver its writer drains.
+    pub fn channel(metrics: Arc<ComponentMetrics>) -> (DeadLetter, mpsc::Receiver<Rejected>) {
+        let (tx, rx) = mpsc::channel(64);
+        (DeadLetter { tx, metrics }, rx)
+    }
+
+    fn rejected(&self, component: &ComponentMetrics, from: &Batch, records: Vec<(Event, String)>) -> Option<Rejected> {
+        if records.is_empty() {
+            return None;
+        }
+        for (_, reason) in &records {
+            component.dead_lettered(1, reason);
+        }
+        let finaliser = from.finaliser().cloned();
+        Some(Rejected { component: component.id().into(), records, finaliser: finaliser })
+    }
+
+    /// Send records from async code; they share `from`'s acknowledgement.
+    pub async fn send(&self, component: &ComponentMetrics, from: &Batch, records: Vec<(Event, String)>) {
+        if let Some(rejected) = self.rejected(component, from, records)
+            && self.tx.send(rejected).await.is_err()
+        {
+            self.metrics.error("dead-letter output is closed; events lost", &"shutdown");
+        }
+    }
+
+    /// Send records from a worker thread.
+    pub fn blocking_send(&self, component: &ComponentMetrics, from: &Batch, records: Vec<(Event, String)>) {
+        if let Some(rejected) = self.rejected(component, from, records)
+            && self.tx.blocking_send(rejected).is_err()
+        {
+            self.metrics.error("dead-letter output is closed; events lost", &"shutdown");
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    time: &'a str,
+    component: &'a str,
+    reason: &'a str,
+    event: EventField<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<&'a str>,
+}
+
+/// The original event: as JSON when it is JSON, else as a string.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum EventField<'a> {
+    Json(&'a RawValue),
+    Text(&'a str),
+}
+
+/// Render one dead-letter record as a JSON line (without the newline).
+pub fn render(time: &str, component: &str, reason: &str, event: &Event) -> String {
+    let raw: Option<&RawValue> = serde_json::from_str(event.json()).ok();
+    let record = Record {
+        time,
+        component,
+        reason,
+        event: raw.map_or(EventField::Text(event.json()), EventField::Json),
+        line: event.line(),
+    };
+    serde_json::to_string(&record).expect("a record of strings serialises")
+}
+
+/// Write rejected events to `path` until every sender is gone.
+pub async fn run_writer(path: PathBuf, mut rx: mpsc::Receiver<Rejected>, metrics: Arc<ComponentMetrics>) -> anyhow::Result<()> {
+    let mut file = crate::sinks::file::open_append(&path).await?;
+    while let Some(rejected) = rx.recv().await {
+        let time = crate::timestamp::now_rfc3339();
+        let mut buf = String::new();
+        for (event, reason) in &rejected.records {
+            buf.push_str(&render(&time, &rejected.component, reason, event));
+            buf.push('\n');
+        }
+        metrics.received(rejected.records.len());
+        match file.write_all(buf.as_bytes()).await.and(file.flush().await) {
+            Ok(()) => metrics.sent(rejected.records.len()),
+            Err(err) => {
+                if let Some(finaliser) = &rejected.finaliser {
+                    finaliser.fail();
+                }
+                metrics.error(&format!("writing the dead-letter file {}", path.display()), &err);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_embeds_json_events_and_quotes_others() {
+        let json = Event::from_json(r#"{"a":1}"#.to_owned());
+        let line = render("T", "normalise", "bad \"kind\"", &json);
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["event"]["a"], 1);
+        assert_eq!(parsed["reason"], "bad \"kind\"");
+        assert_eq!(parsed["component"], "normalise");
+
+        let text = Event::from_json("not json {".to_owned());
+        let parsed: serde_json::Value = serde_json::from_str(&render("T", "c", "r", &text)).unwrap();
+        assert_eq!(parsed["event"], "not json {");
+    }
+}

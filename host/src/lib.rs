@@ -1,0 +1,21 @@
+//! sluice: a log router for AI-agent security events.
+//!
+//! Events come in from sources (files, standard input, syslog), pass through
+//! WebAssembly plugins that parse, normalise, redact and format them, and go
+//! out to sinks. The crate is the router; the `sluice` binary is its command
+//! line. Modules follow one concept each: [`config`] reads and checks the
+//! TOML, [`topology`] wires and runs the graph, [`event`] and [`ack`] are what
+//! flows through it, [`plugins`] is the WebAssembly runtime.
+
+pub mod ack;
+pub mod config;
+pub mod dead_letter;
+pub mod event;
+pub mod fanout;
+pub mod metrics;
+pub mod plugins;
+pub mod sinks;
+pub mod sources;
+pub mod timestamp;
+pub mod topology;
+pub mod transforms;

@@ -1,0 +1,166 @@
+//! The `sluice` command line: run a pipeline, check a config, or see a demo.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sluice::config::{Config, ConfigErrors, DEFAULT_CONFIG};
+use sluice::topology::Topology;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+/// sluice routes AI-agent security events: it reads them from files, standard
+/// input or syslog, runs WebAssembly plugins that normalise, redact and format
+/// them (CEF, LEEF, OCSF, JSON), and forwards them to your SIEM, files and
+/// webhooks without losing any.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, after_help = EXAMPLES)]
+struct Cli {
+    /// Log filter for sluice's own log on stderr (e.g. `info`, `sluice=debug`);
+    /// RUST_LOG is used when this is not given.
+    #[arg(long, global = true, value_name = "FILTER")]
+    log: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  sluice demo                         see sample agent events go through the default pipeline
+  sluice run                          tail ./agent-logs/*.jsonl, normalise, redact, print CEF
+  sluice run --config sluice.toml     run your own pipeline
+  sluice validate --config sluice.toml
+  sluice run --print-default-config > sluice.toml   start a config from the default";
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a pipeline until interrupted (Ctrl-C or SIGTERM stop it cleanly),
+    /// or until all its sources end.
+    Run {
+        /// The TOML config; without it the embedded default pipeline runs:
+        /// tail ./agent-logs/*.jsonl → agent-event → redact → cef → stdout.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print the embedded default config and exit.
+        #[arg(long)]
+        print_default_config: bool,
+    },
+    /// Check a config: every error is listed with its table and key, and
+    /// every plugin is loaded and initialised. Exits 1 if anything is wrong.
+    Validate {
+        /// The TOML config to check (the embedded default when omitted).
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Generate realistic agent events (every kind, several agents and
+    /// tenants, delegation, secrets in prompts) and run them through the
+    /// default pipeline, printing CEF to stdout.
+    Demo {
+        /// How many events to generate.
+        #[arg(long, default_value_t = 12)]
+        count: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log.as_deref());
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(filter: Option<&str>) {
+    let filter = match filter {
+        Some(f) => tracing_subscriber::EnvFilter::new(f),
+        None => tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    };
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { print_default_config: true, .. } => {
+            print!("{DEFAULT_CONFIG}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { config, .. } => {
+            let config = match load(config.as_ref()) {
+                Ok(config) => config,
+                Err(errors) => return Ok(report_errors(&errors)),
+            };
+            run_pipeline(config)
+        }
+        Command::Validate { config } => {
+            let topology = match load(config.as_ref()).and_then(Topology::build) {
+                Ok(topology) => topology,
+                Err(errors) => return Ok(report_errors(&errors)),
+            };
+            println!("configuration is valid\n{}", topology.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { count } => {
+            let text = DEFAULT_CONFIG.replace(
+                "type = \"file\"\ninclude = [\"agent-logs/*.jsonl\"]\nread_from = \"beginning\"",
+                &format!("type = \"demo\"\ncount = {count}"),
+            );
+            let config = Config::parse(&text).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+            run_pipeline(config)
+        }
+    }
+}
+
+fn load(path: Option<&PathBuf>) -> Result<Config, ConfigErrors> {
+    match path {
+        Some(path) => Config::load(path),
+        None => Config::parse(DEFAULT_CONFIG),
+    }
+}
+
+fn report_errors(errors: &ConfigErrors) -> ExitCode {
+    eprint!("{errors}");
+    ExitCode::from(1)
+}
+
+fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
+    let topology = match Topology::build(config) {
+        Ok(topology) => topology,
+        Err(errors) => return Ok(report_errors(&errors)),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("sluice-io")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        tokio::spawn(stop_on_signal(shutdown.clone()));
+        let report = topology.run(shutdown).await?;
+        for (id, counts) in &report.counts {
+            tracing::info!(component = %id, received = counts.received, sent = counts.sent,
+                dropped = counts.dropped, dead_lettered = counts.dead_lettered, errors = counts.errors, "final counts");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn stop_on_signal(shutdown: CancellationToken) {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot listen for SIGTERM");
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("stopping: finishing in-flight events and saving positions");
+    shutdown.cancel();
+}

@@ -1,0 +1,100 @@
+//! The router's internal events: each one is a counter and a log line emitted
+//! together, so that metrics and logs never disagree.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Counters of one component (source, transform or sink).
+#[derive(Debug, Default)]
+pub struct ComponentMetrics {
+    id: Arc<str>,
+    received: AtomicU64,
+    sent: AtomicU64,
+    dropped: AtomicU64,
+    dead_lettered: AtomicU64,
+    errors: AtomicU64,
+}
+
+/// A snapshot of one component's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Events that came into the component.
+    pub received: u64,
+    /// Events the component passed on (or, for a sink, delivered).
+    pub sent: u64,
+    /// Events filtered out on purpose.
+    pub dropped: u64,
+    /// Events sent to the dead-letter output.
+    pub dead_lettered: u64,
+    /// Failures: plugin traps, write errors, unreadable files.
+    pub errors: u64,
+}
+
+impl ComponentMetrics {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn received(&self, n: usize) {
+        self.received.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub fn sent(&self, n: usize) {
+        self.sent.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub fn dropped(&self, n: usize) {
+        if n > 0 {
+            self.dropped.fetch_add(n as u64, Ordering::Relaxed);
+            tracing::debug!(component = %self.id, events = n, "events dropped on purpose");
+        }
+    }
+
+    /// Events went to the dead-letter output.
+    pub fn dead_lettered(&self, n: usize, reason: &str) {
+        if n > 0 {
+            self.dead_lettered.fetch_add(n as u64, Ordering::Relaxed);
+            tracing::warn!(component = %self.id, events = n, %reason, "events sent to the dead-letter output");
+        }
+    }
+
+    /// Something failed in the component.
+    pub fn error(&self, what: &str, err: &dyn std::fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(component = %self.id, error = %err, "{what}");
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            received: self.received.load(Ordering::Relaxed),
+            sent: self.sent.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Every component's counters, by component id.
+#[derive(Debug, Default, Clone)]
+pub struct Metrics {
+    components: Arc<Mutex<BTreeMap<String, Arc<ComponentMetrics>>>>,
+}
+
+impl Metrics {
+    /// The counters of component `id`, created on first use.
+    pub fn component(&self, id: &str) -> Arc<ComponentMetrics> {
+        let mut components = self.components.lock().expect("metrics lock");
+        components
+            .entry(id.to_owned())
+            .or_insert_with(|| Arc::new(ComponentMetrics { id: id.into(), ..Default::default() }))
+            .clone()
+    }
+
+    /// A snapshot of every component's counters.
+    pub fn snapshot(&self) -> BTreeMap<String, Counts> {
+        let components = self.components.lock().expect("metrics lock");
+        components.iter().map(|(id, m)| (id.clone(), m.counts())).collect()
+    }
+}

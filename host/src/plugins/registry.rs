@@ -1,0 +1,74 @@
+//! Finding plugins by the name a config gives them.
+//!
+//! `plugin = "…"` in a transform is, in this order: a built-in plugin embedded
+//! in the binary, the stem of a `*.wasm` file in `plugins.dir`, or a path to
+//! a component file. Each distinct component is compiled once and shared by
+//! every transform that uses it.
+
+use super::runtime::{Plugin, Runtime};
+use super::{BUILTIN, cache};
+use anyhow::{Context, bail};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Resolves plugin names and keeps each loaded component.
+#[derive(Debug)]
+pub struct Registry {
+    runtime: Arc<Runtime>,
+    dir: Option<PathBuf>,
+    loaded: Mutex<HashMap<String, Plugin>>,
+}
+
+impl Registry {
+    pub fn new(runtime: Arc<Runtime>, dir: Option<PathBuf>) -> Self {
+        Registry { runtime, dir, loaded: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// The plugin a config names, loaded and ready to instantiate.
+    pub fn resolve(&self, reference: &str) -> anyhow::Result<Plugin> {
+        let (name, bytes) = self.read(reference)?;
+        let key = cache::digest(&bytes);
+        if let Some(plugin) = self.loaded.lock().expect("registry lock").get(&key) {
+            return Ok(plugin.clone());
+        }
+        let plugin = self.runtime.load(&name, &bytes)?;
+        self.loaded.lock().expect("registry lock").insert(key, plugin.clone());
+        Ok(plugin)
+    }
+
+    /// The component bytes behind a reference, with a display name.
+    fn read(&self, reference: &str) -> anyhow::Result<(String, Vec<u8>)> {
+        if let Some((name, bytes)) = BUILTIN.iter().find(|(name, _)| *name == reference) {
+            return Ok(((*name).to_owned(), bytes.to_vec()));
+        }
+        if let Some(dir) = &self.dir {
+            let candidate = dir.join(format!("{reference}.wasm"));
+            if is_plain_name(reference) && candidate.is_file() {
+                return read_file(&candidate).map(|bytes| (reference.to_owned(), bytes));
+            }
+        }
+        let path = Path::new(reference);
+        if path.is_file() {
+            return read_file(path).map(|bytes| (reference.to_owned(), bytes));
+        }
+        let builtins: Vec<&str> = BUILTIN.iter().map(|(name, _)| *name).collect();
+        let in_dir = match &self.dir {
+            Some(dir) => format!("no {reference}.wasm in plugins.dir ({})", dir.display()),
+            None => "no plugins.dir is set".to_owned(),
+        };
+        bail!("no plugin `{reference}`: not a built-in ({}), {in_dir}, and no such file", builtins.join(", "))
+    }
+}
+
+fn is_plain_name(reference: &str) -> bool {
+    !reference.is_empty() && !reference.contains(['/', '\\']) && !reference.ends_with(".wasm")
+}
+
+fn read_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading plugin file {}", path.display()))
+}

@@ -1,0 +1,271 @@
+//! The sandboxed WebAssembly runtime that plugins run in.
+//!
+//! One wasmtime [`Engine`] serves the process. Each plugin file becomes one
+//! compiled component (cached on disk, see [`super::cache`]) and one
+//! pre-linked `InstancePre`; each worker owns an [`Instance`] in its own
+//! `Store`, so the hot path takes no locks. Every call runs under an epoch
+//! deadline and a memory cap; a trap poisons only its `Store`, which the
+//! caller replaces from the same `InstancePre` in microseconds.
+
+use super::cache;
+use super::sandbox::{GuestOutput, HostState, MemoryLimiter};
+use anyhow::{Context, anyhow};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+pub(crate) mod bindings {
+    wasmtime::component::bindgen!({ path: "../wit", world: "plugin" });
+}
+
+pub use bindings::Outcome;
+
+/// How often the epoch advances; deadlines are whole ticks.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Per-instance limits, from a transform's `limits` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Wall-clock budget of one `process` call.
+    pub deadline: Duration,
+    /// Cap on the instance's linear memory.
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { deadline: Duration::from_millis(100), memory_bytes: 64 << 20 }
+    }
+}
+
+/// The process-wide engine, linker and component cache.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache_dir: Option<PathBuf>,
+    ticking: Arc<AtomicBool>,
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("cache_dir", &self.cache_dir).finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Build the engine. Compiled components are cached in `cache_dir` when given.
+    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Runtime> {
+        let engine = match Engine::new(&engine_config(true)) {
+            Ok(engine) => engine,
+            Err(err) => {
+                // The pooling allocator reserves address space up front; where
+                // that is refused (tight `ulimit -v`), allocate on demand.
+                tracing::warn!(error = %err, "pooling allocator unavailable; allocating instances on demand");
+                Engine::new(&engine_config(false)).map_err(anyhow::Error::from).context("creating the WebAssembly engine")?
+            }
+        };
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from).context("linking the sandboxed WASI imports")?;
+        bindings::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+            .map_err(anyhow::Error::from)
+            .context("linking the sluice:plugin imports")?;
+        let ticking = Arc::new(AtomicBool::new(true));
+        spawn_epoch_ticker(engine.clone(), ticking.clone())?;
+        Ok(Runtime { engine, linker, cache_dir, ticking })
+    }
+
+    /// Compile (or load from the cache) and pre-link a plugin component.
+    pub fn load(&self, name: &str, bytes: &[u8]) -> anyhow::Result<Plugin> {
+        let started = Instant::now();
+        let (component, cached) = cache::load(&self.engine, self.cache_dir.as_deref(), bytes)
+            .with_context(|| format!("compiling plugin `{name}`"))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("plugin `{name}` imports something sluice does not provide"))?;
+        let pre = bindings::PluginPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("plugin `{name}` does not implement the sluice:plugin world"))?;
+        let load_time = started.elapsed();
+        tracing::debug!(plugin = name, cached, ?load_time, "plugin loaded");
+        Ok(Plugin { name: name.into(), pre, cached, load_time })
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticking.store(false, Ordering::Relaxed);
+    }
+}
+
+fn engine_config(pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    if pooling {
+        let mut pool = PoolingAllocationConfig::new();
+        // Room for a few hundred live instances; a Python or JS component has
+        // dozens of core instances and large tables.
+        pool.total_component_instances(256)
+            .total_core_instances(2048)
+            .total_memories(512)
+            .total_tables(1024)
+            .max_core_instances_per_component(64)
+            .max_memories_per_component(16)
+            .max_tables_per_component(32)
+            .max_component_instance_size(1 << 20)
+            .max_core_instance_size(1 << 20)
+            .table_elements(100_000)
+            // Per-transform memory caps are enforced by the store's limiter.
+            .max_memory_size(4 << 30);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    config
+}
+
+/// Advance the engine's epoch every tick, for as long as the runtime lives.
+fn spawn_epoch_ticker(engine: Engine, ticking: Arc<AtomicBool>) -> anyhow::Result<()> {
+    std::thread::Builder::new()
+        .name("sluice-epoch".into())
+        .spawn(move || {
+            while ticking.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        })
+        .context("starting the epoch ticker thread")?;
+    Ok(())
+}
+
+/// A loaded plugin: compiled and pre-linked, ready to instantiate.
+#[derive(Clone)]
+pub struct Plugin {
+    name: Arc<str>,
+    pre: bindings::PluginPre<HostState>,
+    cached: bool,
+    load_time: Duration,
+}
+
+impl fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plugin").field("name", &self.name).field("cached", &self.cached).finish_non_exhaustive()
+    }
+}
+
+impl Plugin {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the compiled code came from the on-disk cache.
+    pub fn was_cached(&self) -> bool {
+        self.cached
+    }
+
+    /// How long compiling or loading from the cache took.
+    pub fn load_time(&self) -> Duration {
+        self.load_time
+    }
+
+    /// A fresh instance in its own store, with `init(config)` called.
+    ///
+    /// `component` tags the plugin's log lines (the transform id).
+    pub fn instantiate(&self, component: &str, config_json: &str, limits: Limits) -> anyhow::Result<Instance> {
+        let output = GuestOutput::default();
+        let state = HostState::new(component, MemoryLimiter::new(limits.memory_bytes), output.clone());
+        let mut store = Store::new(self.pre.engine(), state);
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_trap();
+        store.set_epoch_deadline(deadline_ticks(limits.deadline));
+        let bindings = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|err| anyhow!(describe_failure(&err, store.data(), &output, limits)))
+            .with_context(|| format!("instantiating plugin `{}`", self.name))?;
+        store.set_epoch_deadline(deadline_ticks(limits.deadline));
+        let result = bindings.call_init(&mut store, config_json);
+        output.forward_to_log(component, &self.name);
+        match result {
+            Ok(Ok(())) => Ok(Instance { store, bindings, output, limits, plugin: self.name.clone() }),
+            Ok(Err(message)) => Err(anyhow!("plugin `{}` rejected its config: {message}", self.name)),
+            Err(err) => Err(anyhow!(
+                "plugin `{}` failed in init: {}",
+                self.name,
+                describe_failure(&err, store.data(), &output, limits)
+            )),
+        }
+    }
+}
+
+fn deadline_ticks(deadline: Duration) -> u64 {
+    // One extra tick: the current one may be almost over.
+    (deadline.as_millis() as u64).div_ceil(TICK.as_millis() as u64) + 1
+}
+
+/// Why a call failed; the text becomes the dead-letter reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFailure(pub String);
+
+impl fmt::Display for CallFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A live plugin instance owned by one worker.
+pub struct Instance {
+    store: Store<HostState>,
+    bindings: bindings::Plugin,
+    output: GuestOutput,
+    limits: Limits,
+    plugin: Arc<str>,
+}
+
+impl Instance {
+    /// Run one batch through the plugin: one outcome per event, in order.
+    ///
+    /// After an error the instance is poisoned and must be replaced.
+    pub fn process(&mut self, batch: &[String]) -> Result<Vec<Outcome>, CallFailure> {
+        self.store.set_epoch_deadline(deadline_ticks(self.limits.deadline));
+        let result = self.bindings.call_process(&mut self.store, batch);
+        let component = self.store.data().component().to_owned();
+        match result {
+            Ok(outcomes) if outcomes.len() == batch.len() => {
+                self.output.forward_to_log(&component, &self.plugin);
+                Ok(outcomes)
+            }
+            Ok(outcomes) => Err(CallFailure(format!(
+                "plugin `{}` returned {} outcomes for {} events",
+                self.plugin,
+                outcomes.len(),
+                batch.len()
+            ))),
+            Err(err) => {
+                let reason = describe_failure(&err, self.store.data(), &self.output, self.limits);
+                self.output.forward_to_log(&component, &self.plugin);
+                Err(CallFailure(format!("plugin `{}` {reason}", self.plugin)))
+            }
+        }
+    }
+}
+
+/// Turn a wasmtime error into a reason an operator can act on.
+fn describe_failure(err: &wasmtime::Error, state: &HostState, output: &GuestOutput, limits: Limits) -> String {
+    let mut reason = if state.limiter.exceeded() {
+        format!("exceeded its memory limit of {} MiB", limits.memory_bytes >> 20)
+    } else if let Some(Trap::Interrupt) = err.downcast_ref::<Trap>() {
+        format!("exceeded its deadline of {} ms", limits.deadline.as_millis())
+    } else if let Some(trap) = err.downcast_ref::<Trap>() {
+        format!("trapped: {trap}")
+    } else {
+        format!("failed: {err:#}")
+    };
+    if let Some(last) = output.last_line() {
+        reason.push_str(&format!(" (last output: {last})"));
+    }
+    reason
+}

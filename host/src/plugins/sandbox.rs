@@ -1,0 +1,232 @@
+//! What a plugin instance can reach: the `log` import, and the WASI surface
+//! that language runtimes link against, with nothing behind it.
+//!
+//! Rust's std, Python and JavaScript components import WASI interfaces even
+//! when a plugin never uses them, so the host links WASI 0.2 but grants no
+//! preopened directories, no environment, no arguments, no sockets, and
+//! clocks frozen at the epoch (the contract grants no clock). Random numbers
+//! stay available because language runtimes seed their hash tables with them.
+//! Whatever the guest prints goes to the router's log, and the last line
+//! printed (a Rust panic message, a Python traceback) is quoted in the reason
+//! of a failed batch.
+
+use super::runtime::bindings::sluice::plugin::log::{self, Level};
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// The data of one plugin instance's `Store`.
+pub struct HostState {
+    component: Arc<str>,
+    pub(super) limiter: MemoryLimiter,
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl HostState {
+    pub fn new(component: &str, limiter: MemoryLimiter, output: GuestOutput) -> Self {
+        let wasi = WasiCtxBuilder::new()
+            .stdout(output.clone())
+            .stderr(output)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .wall_clock(FrozenClock)
+            .monotonic_clock(FrozenClock)
+            .build();
+        HostState { component: component.into(), limiter, wasi, table: ResourceTable::new() }
+    }
+
+    /// The transform that runs this instance.
+    pub fn component(&self) -> &str {
+        &self.component
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl log::Host for HostState {
+    fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
+        let fields: String = fields.iter().map(|(k, v)| format!(" {k}={v:?}")).collect();
+        let component = &*self.component;
+        match level {
+            Level::Trace => tracing::trace!(component, "plugin: {message}{fields}"),
+            Level::Debug => tracing::debug!(component, "plugin: {message}{fields}"),
+            Level::Info => tracing::info!(component, "plugin: {message}{fields}"),
+            Level::Warn => tracing::warn!(component, "plugin: {message}{fields}"),
+            Level::Error => tracing::error!(component, "plugin: {message}{fields}"),
+        }
+    }
+}
+
+/// Caps an instance's linear memory, and remembers that it had to.
+#[derive(Debug)]
+pub struct MemoryLimiter {
+    max_bytes: usize,
+    exceeded: bool,
+}
+
+impl MemoryLimiter {
+    pub fn new(max_bytes: usize) -> Self {
+        MemoryLimiter { max_bytes, exceeded: false }
+    }
+
+    /// Whether a growth was refused (the cause of the trap that followed).
+    pub fn exceeded(&self) -> bool {
+        self.exceeded
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.exceeded = true;
+            // An error traps at once; refusing (Ok(false)) would let a guest
+            // allocator spin on retries until the deadline.
+            return Err(wasmtime::Error::msg(format!("memory limit of {} bytes exceeded (wanted {desired})", self.max_bytes)));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// Clocks that always read zero: the contract grants plugins no clock.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Keeps what a guest printed until the host forwards it to the log.
+#[derive(Debug, Clone, Default)]
+pub struct GuestOutput(Arc<Mutex<OutputBuffer>>);
+
+#[derive(Debug, Default)]
+struct OutputBuffer {
+    pending: Vec<u8>,
+    last_line: Option<String>,
+    lines: VecDeque<String>,
+}
+
+/// A chatty plugin cannot grow the host's memory: older lines are dropped.
+const MAX_PENDING_LINES: usize = 64;
+const MAX_LINE_BYTES: usize = 4096;
+
+impl GuestOutput {
+    fn write(&self, bytes: &[u8]) {
+        let mut buf = self.0.lock().expect("guest output lock");
+        for &byte in bytes {
+            if byte == b'\n' {
+                let line = String::from_utf8_lossy(&buf.pending).trim_end().to_owned();
+                buf.pending.clear();
+                buf.push_line(line);
+            } else if buf.pending.len() < MAX_LINE_BYTES {
+                buf.pending.push(byte);
+            }
+        }
+    }
+
+    /// Log the lines printed since the last call.
+    pub fn forward_to_log(&self, component: &str, plugin: &str) {
+        let lines: Vec<String> = self.0.lock().expect("guest output lock").lines.drain(..).collect();
+        for line in lines {
+            tracing::info!(component, plugin, "plugin printed: {line}");
+        }
+    }
+
+    /// The last line printed (including an unfinished one).
+    pub fn last_line(&self) -> Option<String> {
+        let buf = self.0.lock().expect("guest output lock");
+        if buf.pending.is_empty() {
+            buf.last_line.clone()
+        } else {
+            Some(String::from_utf8_lossy(&buf.pending).trim_end().to_owned())
+        }
+    }
+}
+
+impl OutputBuffer {
+    fn push_line(&mut self, line: String) {
+        if line.is_empty() {
+            return;
+        }
+        if self.lines.len() == MAX_PENDING_LINES {
+            self.lines.pop_front();
+        }
+        self.last_line = Some(line.clone());
+        self.lines.push_back(line);
+    }
+}
+
+impl IsTerminal for GuestOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for GuestOutput {
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl tokio::io::AsyncWrite for GuestOutput {
+    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, bytes: &[u8]) -> Poll<std::io::Result<usize>> {
+        self.write(bytes);
+        Poll::Ready(Ok(bytes.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_keeps_the_last_line_and_bounds_the_rest() {
+        let out = GuestOutput::default();
+        out.write(b"panicked at src/lib.rs:3:\nasked to");
+        out.write(b" trap\n");
+        assert_eq!(out.last_line().as_deref(), Some("asked to trap"));
+        for i in 0..200 {
+            out.write(format!("line {i}\n").as_bytes());
+        }
+        assert_eq!(out.0.lock().unwrap().lines.len(), MAX_PENDING_LINES);
+        out.write(b"partial");
+        assert_eq!(out.last_line().as_deref(), Some("partial"));
+    }
+}

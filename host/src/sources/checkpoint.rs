@@ -1,0 +1,1 @@
+//! File positions saved across restarts. (placeholder)

@@ -1,0 +1,1 @@
+//! Splitting a byte stream into lines, with a length limit. (placeholder)

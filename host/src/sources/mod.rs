@@ -1,0 +1,120 @@
+//! Sources: where events come into the router.
+//!
+//! Each source kind has a config struct (its keys, with doc comments), a
+//! `validate` that reports every problem with its key, and a `run` loop that
+//! cuts batches and sends them on until shutdown. A source that needs
+//! acknowledgements gives each batch a [`Finaliser`](crate::ack::Finaliser)
+//! and advances its position (file offset, read window) only when its
+//! batches are done.
+
+pub mod checkpoint;
+pub mod demo;
+pub mod file;
+pub mod lines;
+pub mod stdin;
+
+use crate::config::{BatchConfig, ConfigError};
+use crate::dead_letter::DeadLetter;
+use crate::event::Event;
+use crate::fanout::Fanout;
+use crate::metrics::ComponentMetrics;
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// A `[sources.<id>]` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SourceConfig {
+    /// Tail files matching glob patterns.
+    File(file::FileConfig),
+    /// Read lines from standard input until it closes.
+    Stdin(stdin::StdinConfig),
+    /// Generate realistic sample agent events.
+    Demo(demo::DemoConfig),
+}
+
+/// The type names accepted in `type = "…"`, for error messages.
+pub const TYPES: &[&str] = &["file", "stdin", "demo"];
+
+/// What a running source is given.
+#[derive(Debug, Clone)]
+pub struct SourceContext {
+    /// The source's id (its key under `[sources]`).
+    pub id: Arc<str>,
+    /// The components that read from this source.
+    pub out: Fanout,
+    /// Where events that cannot be turned into events go (oversized lines …).
+    pub dead_letter: DeadLetter,
+    pub metrics: Arc<ComponentMetrics>,
+    /// Cancelled when the router stops: finish the current batch, wait (a
+    /// bounded time) for outstanding acknowledgements, save position, return.
+    pub shutdown: CancellationToken,
+    /// The router's `data_dir`, for checkpoints.
+    pub data_dir: PathBuf,
+    pub batch: BatchConfig,
+}
+
+impl SourceConfig {
+    /// Report every problem with this source's settings.
+    pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
+        match self {
+            SourceConfig::File(config) => config.validate(at, errors),
+            SourceConfig::Stdin(_) | SourceConfig::Demo(_) => {}
+        }
+    }
+
+    /// Run until shutdown, or until the input ends (stdin closed, demo done).
+    pub async fn run(self, ctx: SourceContext) -> anyhow::Result<()> {
+        match self {
+            SourceConfig::File(config) => file::run(config, ctx).await,
+            SourceConfig::Stdin(config) => stdin::run(config, ctx).await,
+            SourceConfig::Demo(config) => demo::run(config, ctx).await,
+        }
+    }
+}
+
+/// Where an event's raw message came from, as it appears under `source` in
+/// the event.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Origin<'a> {
+    /// The source's id.
+    pub id: &'a str,
+    /// The file the line was read from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'a str>,
+    /// The peer address (`ip:port`) for network sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<&'a str>,
+}
+
+/// The event for one raw message: `{"message": …, "source": {…}, "received_at": …}`.
+/// Plugins (such as `agent-event`) parse the message; the router does not.
+pub fn message_event(message: &str, origin: Origin<'_>, received_at: &str) -> Event {
+    #[derive(serde::Serialize)]
+    struct MessageEvent<'a> {
+        message: &'a str,
+        source: Origin<'a>,
+        received_at: &'a str,
+    }
+    let json = serde_json::to_string(&MessageEvent { message, source: origin, received_at })
+        .expect("an event of strings serialises");
+    Event::from_json(json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_event_escapes_the_raw_text() {
+        let origin = Origin { id: "agents", path: Some("/var/log/a.jsonl"), address: None };
+        let event = message_event("{\"agent\":\"a\"}\t\u{1}", origin, "2026-11-26T00:00:00Z");
+        let parsed: serde_json::Value = serde_json::from_str(event.json()).unwrap();
+        assert_eq!(parsed["message"], "{\"agent\":\"a\"}\t\u{1}");
+        assert_eq!(parsed["source"]["id"], "agents");
+        assert_eq!(parsed["source"]["path"], "/var/log/a.jsonl");
+        assert!(parsed["source"].get("address").is_none());
+    }
+}

@@ -1,0 +1,228 @@
+//! The running graph: sources → transforms → sinks, wired by bounded channels.
+//!
+//! Building a topology checks the config and loads every plugin (calling its
+//! `init`), so every problem is reported before anything starts. Running it
+//! spawns sources and sinks on the async runtime and each transform on a
+//! thread of its own (plugin calls are CPU work and must not stall I/O).
+//! Shutdown flows downstream: sources stop and drop their senders, each
+//! stage drains and ends when its inputs close, sinks write the last batch,
+//! and acknowledgements travel back so sources save their final position.
+
+use crate::config::{Config, ConfigError, ConfigErrors};
+use crate::dead_letter::{self, DeadLetter, Rejected};
+use crate::event::Batch;
+use crate::fanout::Fanout;
+use crate::metrics::{Counts, Metrics};
+use crate::plugins::{Registry, Runtime};
+use crate::sinks::SinkContext;
+use crate::sources::SourceContext;
+use crate::transforms::TransformConfig;
+use crate::transforms::wasm::WasmTransform;
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Batches waiting on each edge of the graph; a full edge back-pressures its producer.
+const EDGE_CAPACITY: usize = 4;
+
+/// The component id under which dead-letter writes are counted.
+pub const DEAD_LETTER_ID: &str = "dead_letter";
+
+/// A checked configuration with its plugins loaded, ready to run.
+pub struct Topology {
+    config: Config,
+    transforms: BTreeMap<String, WasmTransform>,
+    plugin_notes: BTreeMap<String, String>,
+    metrics: Metrics,
+    dead_letter: DeadLetter,
+    dead_letter_rx: mpsc::Receiver<Rejected>,
+}
+
+/// What a finished run did, per component.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub counts: BTreeMap<String, Counts>,
+}
+
+impl Topology {
+    /// Load every plugin of a checked config and run each `init`, reporting
+    /// every failure with the transform's table and key.
+    pub fn build(config: Config) -> Result<Topology, ConfigErrors> {
+        let metrics = Metrics::default();
+        let (dead_letter, dead_letter_rx) = DeadLetter::channel(metrics.component(DEAD_LETTER_ID));
+        let mut errors = Vec::new();
+        let mut transforms = BTreeMap::new();
+        let mut plugin_notes = BTreeMap::new();
+        if !config.transforms.is_empty() {
+            let runtime = Runtime::new(Some(config.data_dir.join("cache").join("plugins")))
+                .map_err(|err| ConfigErrors(vec![ConfigError::new("plugins", format!("{err:#}"))]))?;
+            let registry = Registry::new(Arc::new(runtime), config.plugins.dir.clone());
+            for (id, transform) in &config.transforms {
+                let TransformConfig::Wasm(wasm) = &transform.kind;
+                let plugin = match registry.resolve(&wasm.plugin) {
+                    Ok(plugin) => plugin,
+                    Err(err) => {
+                        errors.push(ConfigError::new(format!("transforms.{id}.plugin"), format!("{err:#}")));
+                        continue;
+                    }
+                };
+                plugin_notes.insert(
+                    id.clone(),
+                    format!(
+                        "plugin {} ({} in {:.2} ms)",
+                        plugin.name(),
+                        if plugin.was_cached() { "loaded from cache" } else { "compiled" },
+                        plugin.load_time().as_secs_f64() * 1e3
+                    ),
+                );
+                match WasmTransform::new(plugin, wasm, metrics.component(id), dead_letter.clone()) {
+                    Ok(built) => {
+                        transforms.insert(id.clone(), built);
+                    }
+                    Err(err) => errors.push(ConfigError::new(format!("transforms.{id}.config"), format!("{err:#}"))),
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        Ok(Topology { config, transforms, plugin_notes, metrics, dead_letter, dead_letter_rx })
+    }
+
+    /// The counters of every component, live while the topology runs.
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
+
+    /// A readable outline of the graph, for `sluice validate`.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let config = &self.config;
+        let _ = writeln!(out, "data_dir: {}", config.data_dir.display());
+        for (id, source) in &config.sources {
+            let _ = writeln!(out, "source    {id}: {}", kind_name(source));
+        }
+        for (id, transform) in &config.transforms {
+            let note = self.plugin_notes.get(id).map(String::as_str).unwrap_or("");
+            let _ = writeln!(out, "transform {id} <- [{}]: {note}", transform.inputs.join(", "));
+        }
+        for (id, sink) in &config.sinks {
+            let _ = writeln!(out, "sink      {id} <- [{}]: {}", sink.inputs.join(", "), kind_name(&sink.kind));
+        }
+        let _ = writeln!(out, "dead letter -> {}", config.dead_letter_path().display());
+        out
+    }
+
+    /// Run until every source has ended (or `shutdown` stops them) and every
+    /// event has reached its sinks or the dead-letter output.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<Report> {
+        let Topology { config, mut transforms, metrics, dead_letter, dead_letter_rx, .. } = self;
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
+
+        let mut senders: BTreeMap<String, mpsc::Sender<Batch>> = BTreeMap::new();
+        let mut receivers: BTreeMap<String, mpsc::Receiver<Batch>> = BTreeMap::new();
+        for id in config.transforms.keys().chain(config.sinks.keys()) {
+            let (tx, rx) = mpsc::channel(EDGE_CAPACITY);
+            senders.insert(id.clone(), tx);
+            receivers.insert(id.clone(), rx);
+        }
+        let fanout = |producer: &str| {
+            let consumers = config
+                .transforms
+                .iter()
+                .map(|(id, t)| (id, &t.inputs))
+                .chain(config.sinks.iter().map(|(id, s)| (id, &s.inputs)))
+                .filter(|(_, inputs)| inputs.iter().any(|i| i == producer))
+                .map(|(id, _)| senders[id].clone())
+                .collect();
+            Fanout::new(consumers)
+        };
+
+        let dl_writer = tokio::spawn(dead_letter::run_writer(
+            config.dead_letter_path(),
+            dead_letter_rx,
+            metrics.component(DEAD_LETTER_ID),
+        ));
+
+        let mut sinks = Vec::new();
+        for (id, sink) in &config.sinks {
+            let ctx = SinkContext {
+                id: id.as_str().into(),
+                input: receivers.remove(id).expect("a channel per sink"),
+                dead_letter: dead_letter.clone(),
+                metrics: metrics.component(id),
+            };
+            let kind = sink.kind.clone();
+            let m = metrics.component(id);
+            sinks.push(tokio::spawn(async move {
+                if let Err(err) = kind.run(ctx).await {
+                    m.error("sink stopped", &format!("{err:#}"));
+                }
+            }));
+        }
+
+        let mut workers = Vec::new();
+        for id in config.transforms.keys() {
+            let transform = transforms.remove(id).expect("built at load time");
+            let input = receivers.remove(id).expect("a channel per transform");
+            let out = fanout(id);
+            let worker = std::thread::Builder::new()
+                .name(format!("transform-{id}"))
+                .spawn(move || transform.run(input, out))
+                .with_context(|| format!("starting the worker thread of transform {id}"))?;
+            workers.push(worker);
+        }
+
+        let mut sources = Vec::new();
+        for (id, source) in &config.sources {
+            let ctx = SourceContext {
+                id: id.as_str().into(),
+                out: fanout(id),
+                dead_letter: dead_letter.clone(),
+                metrics: metrics.component(id),
+                shutdown: shutdown.clone(),
+                data_dir: config.data_dir.clone(),
+                batch: config.batch,
+            };
+            let source = source.clone();
+            let m = metrics.component(id);
+            sources.push(tokio::spawn(async move {
+                if let Err(err) = source.run(ctx).await {
+                    m.error("source stopped", &format!("{err:#}"));
+                }
+            }));
+        }
+        // Only the components hold senders now, so each stage ends when its
+        // producers have.
+        drop(senders);
+        drop(dead_letter);
+
+        for source in sources {
+            source.await.context("a source task panicked")?;
+        }
+        tokio::task::spawn_blocking(move || {
+            for worker in workers {
+                if worker.join().is_err() {
+                    tracing::error!("a transform worker panicked");
+                }
+            }
+        })
+        .await
+        .context("joining transform workers")?;
+        for sink in sinks {
+            sink.await.context("a sink task panicked")?;
+        }
+        dl_writer.await.context("the dead-letter writer panicked")??;
+        Ok(Report { counts: metrics.snapshot() })
+    }
+}
+
+fn kind_name<T: std::fmt::Debug>(kind: &T) -> String {
+    let debug = format!("{kind:?}");
+    let name = debug.split(['(', ' ', '{']).next().unwrap_or("");
+    name.to_lowercase()
+}
