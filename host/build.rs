@@ -15,11 +15,8 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 
 /// Plugins embedded in the binary: (package, name used in configs).
-const BUILTIN: &[(&str, &str)] = &[
-    ("sluice-plugin-agent-event", "agent-event"),
-    ("sluice-plugin-redact", "redact"),
-    ("sluice-plugin-cef", "cef"),
-];
+const BUILTIN: &[(&str, &str)] =
+    &[("sluice-plugin-agent-event", "agent-event"), ("sluice-plugin-redact", "redact"), ("sluice-plugin-cef", "cef")];
 
 /// Plugins built only for the router's own tests.
 const TESTING: &[(&str, &str)] = &[("sluice-plugin-tag", "tag"), ("sluice-plugin-misbehave", "misbehave")];
@@ -37,7 +34,8 @@ fn main() {
     build_plugins(&workspace, &target_dir);
 
     let built = target_dir.join(TARGET).join("plugin");
-    let mut embedded = String::from("/// The built-in plugins: (name, component bytes).\npub const BUILTIN: &[(&str, &[u8])] = &[\n");
+    let mut embedded =
+        String::from("/// The built-in plugins: (name, component bytes).\npub const BUILTIN: &[(&str, &[u8])] = &[\n");
     for (package, name) in BUILTIN {
         let file = built.join(format!("{}.wasm", package.replace('-', "_")));
         assert!(file.exists(), "plugin build produced no {}", file.display());

@@ -124,7 +124,10 @@ impl Config {
     /// Read and check a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|err| {
-            ConfigErrors(vec![ConfigError::new(path.display().to_string(), format!("cannot read the config file: {err}"))])
+            ConfigErrors(vec![ConfigError::new(
+                path.display().to_string(),
+                format!("cannot read the config file: {err}"),
+            )])
         })?;
         Config::parse(&text)
     }
@@ -155,10 +158,11 @@ impl Config {
         let sources = components(&table, "sources", crate::sources::TYPES, &mut errors, |_, _, value| {
             value.try_into::<SourceConfig>()
         });
-        let transforms = components(&table, "transforms", crate::transforms::TYPES, &mut errors, |at, errors, mut value| {
-            let inputs = take_inputs(at, &mut value, errors);
-            value.try_into::<TransformConfig>().map(|kind| Transform { inputs, kind })
-        });
+        let transforms =
+            components(&table, "transforms", crate::transforms::TYPES, &mut errors, |at, errors, mut value| {
+                let inputs = take_inputs(at, &mut value, errors);
+                value.try_into::<TransformConfig>().map(|kind| Transform { inputs, kind })
+            });
         let sinks = components(&table, "sinks", crate::sinks::TYPES, &mut errors, |at, errors, mut value| {
             let inputs = take_inputs(at, &mut value, errors);
             value.try_into::<SinkConfig>().map(|kind| Sink { inputs, kind })
@@ -191,10 +195,16 @@ impl Config {
         for (kind, ids) in &kinds {
             for id in ids {
                 if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-                    errors.push(ConfigError::new(format!("{kind}.{id}"), "a component id may only use letters, digits, `_` and `-`"));
+                    errors.push(ConfigError::new(
+                        format!("{kind}.{id}"),
+                        "a component id may only use letters, digits, `_` and `-`",
+                    ));
                 }
                 if let Some(other) = seen.insert(id.as_str(), kind) {
-                    errors.push(ConfigError::new(format!("{kind}.{id}"), format!("the id is already used by {other}.{id}")));
+                    errors.push(ConfigError::new(
+                        format!("{kind}.{id}"),
+                        format!("the id is already used by {other}.{id}"),
+                    ));
                 }
             }
         }
@@ -207,11 +217,17 @@ impl Config {
             .chain(self.sinks.iter().map(|(id, s)| ("sinks", id, &s.inputs)));
         for (kind, id, inputs) in inputs {
             if inputs.is_empty() {
-                errors.push(ConfigError::new(format!("{kind}.{id}.inputs"), "no inputs: list the sources or transforms it reads from"));
+                errors.push(ConfigError::new(
+                    format!("{kind}.{id}.inputs"),
+                    "no inputs: list the sources or transforms it reads from",
+                ));
             }
             for input in inputs {
                 if self.sinks.contains_key(input) {
-                    errors.push(ConfigError::new(format!("{kind}.{id}.inputs"), format!("`{input}` is a sink; a sink has no output to read")));
+                    errors.push(ConfigError::new(
+                        format!("{kind}.{id}.inputs"),
+                        format!("`{input}` is a sink; a sink has no output to read"),
+                    ));
                 } else if !producers.contains(input.as_str()) {
                     let known: Vec<&str> = producers.iter().copied().collect();
                     errors.push(ConfigError::new(
@@ -222,7 +238,10 @@ impl Config {
             }
         }
         if let Some(cycle) = self.find_cycle() {
-            errors.push(ConfigError::new(format!("transforms.{}", cycle[0]), format!("the transforms form a cycle: {}", cycle.join(" -> "))));
+            errors.push(ConfigError::new(
+                format!("transforms.{}", cycle[0]),
+                format!("the transforms form a cycle: {}", cycle.join(" -> ")),
+            ));
         }
 
         for (id, source) in &self.sources {
@@ -252,7 +271,12 @@ impl Config {
             Visiting,
             Done,
         }
-        fn visit(config: &Config, id: &str, marks: &mut BTreeMap<String, Mark>, path: &mut Vec<String>) -> Option<Vec<String>> {
+        fn visit(
+            config: &Config,
+            id: &str,
+            marks: &mut BTreeMap<String, Mark>,
+            path: &mut Vec<String>,
+        ) -> Option<Vec<String>> {
             match marks.get(id) {
                 Some(Mark::Done) => return None,
                 Some(Mark::Visiting) => {
@@ -319,12 +343,18 @@ fn components<T>(
                 continue;
             }
             Some(toml::Value::String(t)) if !types.contains(&t.as_str()) => {
-                errors.push(ConfigError::new(format!("{at}.type"), format!("unknown type `{t}`; one of: {}", types.join(", "))));
+                errors.push(ConfigError::new(
+                    format!("{at}.type"),
+                    format!("unknown type `{t}`; one of: {}", types.join(", ")),
+                ));
                 continue;
             }
             Some(toml::Value::String(_)) => {}
             Some(other) => {
-                errors.push(ConfigError::new(format!("{at}.type"), format!("must be a string, got {}", other.type_str())));
+                errors.push(ConfigError::new(
+                    format!("{at}.type"),
+                    format!("must be a string, got {}", other.type_str()),
+                ));
                 continue;
             }
         }
@@ -348,13 +378,19 @@ fn take_inputs(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>)
             .filter_map(|item| match item {
                 toml::Value::String(s) => Some(s),
                 other => {
-                    errors.push(ConfigError::new(format!("{at}.inputs"), format!("each input must be a string id, got {}", other.type_str())));
+                    errors.push(ConfigError::new(
+                        format!("{at}.inputs"),
+                        format!("each input must be a string id, got {}", other.type_str()),
+                    ));
                     None
                 }
             })
             .collect(),
         Some(other) => {
-            errors.push(ConfigError::new(format!("{at}.inputs"), format!("must be a list of ids, got {}", other.type_str())));
+            errors.push(ConfigError::new(
+                format!("{at}.inputs"),
+                format!("must be a list of ids, got {}", other.type_str()),
+            ));
             Vec::new()
         }
     }

@@ -98,7 +98,11 @@ pub fn render(time: &str, component: &str, reason: &str, event: &Event) -> Strin
 }
 
 /// Write rejected events to `path` until every sender is gone.
-pub async fn run_writer(path: PathBuf, mut rx: mpsc::Receiver<Rejected>, metrics: Arc<ComponentMetrics>) -> anyhow::Result<()> {
+pub async fn run_writer(
+    path: PathBuf,
+    mut rx: mpsc::Receiver<Rejected>,
+    metrics: Arc<ComponentMetrics>,
+) -> anyhow::Result<()> {
     let mut file = crate::sinks::file::open_append(&path).await?;
     while let Some(rejected) = rx.recv().await {
         let time = crate::timestamp::now_rfc3339();

@@ -38,7 +38,9 @@ pub fn load(engine: &Engine, dir: Option<&Path>, bytes: &[u8]) -> anyhow::Result
         // place only once complete, and sits in sluice's own data_dir.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(component) => return Ok((component, true)),
-            Err(err) => tracing::warn!(path = %path.display(), error = %err, "cached plugin code is unusable; recompiling"),
+            Err(err) => {
+                tracing::warn!(path = %path.display(), error = %err, "cached plugin code is unusable; recompiling")
+            }
         }
     }
     let compiled = engine.precompile_component(bytes)?;

@@ -65,11 +65,15 @@ impl Runtime {
                 // The pooling allocator reserves address space up front; where
                 // that is refused (tight `ulimit -v`), allocate on demand.
                 tracing::warn!(error = %err, "pooling allocator unavailable; allocating instances on demand");
-                Engine::new(&engine_config(false)).map_err(anyhow::Error::from).context("creating the WebAssembly engine")?
+                Engine::new(&engine_config(false))
+                    .map_err(anyhow::Error::from)
+                    .context("creating the WebAssembly engine")?
             }
         };
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from).context("linking the sandboxed WASI imports")?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("linking the sandboxed WASI imports")?;
         bindings::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("linking the sluice:plugin imports")?;

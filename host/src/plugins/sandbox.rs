@@ -93,7 +93,10 @@ impl ResourceLimiter for MemoryLimiter {
             self.exceeded = true;
             // An error traps at once; refusing (Ok(false)) would let a guest
             // allocator spin on retries until the deadline.
-            return Err(wasmtime::Error::msg(format!("memory limit of {} bytes exceeded (wanted {desired})", self.max_bytes)));
+            return Err(wasmtime::Error::msg(format!(
+                "memory limit of {} bytes exceeded (wanted {desired})",
+                self.max_bytes
+            )));
         }
         Ok(true)
     }

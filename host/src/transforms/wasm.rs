@@ -162,14 +162,19 @@ impl WasmTransform {
                     kept.push(event);
                 }
                 Outcome::Keep(Some(_)) => {
-                    failed.push((event, format!("plugin `{}` returned text that is not a JSON object", self.plugin.name())));
+                    failed.push((
+                        event,
+                        format!("plugin `{}` returned text that is not a JSON object", self.plugin.name()),
+                    ));
                 }
                 Outcome::Emit(line) => {
                     event.set_line(line);
                     kept.push(event);
                 }
                 Outcome::Drop => dropped += 1,
-                Outcome::Fail(reason) => failed.push((event, format!("plugin `{}` failed the event: {reason}", self.plugin.name()))),
+                Outcome::Fail(reason) => {
+                    failed.push((event, format!("plugin `{}` failed the event: {reason}", self.plugin.name())))
+                }
             }
         }
         self.metrics.dropped(dropped);
