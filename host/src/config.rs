@@ -169,7 +169,7 @@ impl Config {
         });
 
         let config = Config { data_dir, plugins, batch, sources, transforms, sinks, dead_letter };
-        config.check(&mut errors);
+        config.check(&Declared::from(&table), &mut errors);
         if errors.is_empty() { Ok(config) } else { Err(ConfigErrors(errors)) }
     }
 
@@ -179,21 +179,19 @@ impl Config {
     }
 
     /// Cross-component checks: ids, inputs, cycles, and each component's own.
-    fn check(&self, errors: &mut Vec<ConfigError>) {
-        if self.sources.is_empty() {
+    /// Ids are taken from the tables as written, so a component whose own
+    /// settings are broken does not also cause "unknown input" noise.
+    fn check(&self, declared: &Declared, errors: &mut Vec<ConfigError>) {
+        if declared.sources.is_empty() {
             errors.push(ConfigError::new("sources", "no source is configured: add a [sources.<id>] table"));
         }
-        if self.sinks.is_empty() {
+        if declared.sinks.is_empty() {
             errors.push(ConfigError::new("sinks", "no sink is configured: add a [sinks.<id>] table"));
         }
         let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-        let kinds = [
-            ("sources", self.sources.keys().collect::<Vec<_>>()),
-            ("transforms", self.transforms.keys().collect()),
-            ("sinks", self.sinks.keys().collect()),
-        ];
+        let kinds = [("sources", &declared.sources), ("transforms", &declared.transforms), ("sinks", &declared.sinks)];
         for (kind, ids) in &kinds {
-            for id in ids {
+            for id in ids.iter() {
                 if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
                     errors.push(ConfigError::new(
                         format!("{kind}.{id}"),
@@ -209,7 +207,8 @@ impl Config {
             }
         }
 
-        let producers: BTreeSet<&str> = self.sources.keys().chain(self.transforms.keys()).map(String::as_str).collect();
+        let producers: BTreeSet<&str> =
+            declared.sources.iter().chain(&declared.transforms).map(String::as_str).collect();
         let inputs = self
             .transforms
             .iter()
@@ -223,7 +222,7 @@ impl Config {
                 ));
             }
             for input in inputs {
-                if self.sinks.contains_key(input) {
+                if declared.sinks.contains(input) {
                     errors.push(ConfigError::new(
                         format!("{kind}.{id}.inputs"),
                         format!("`{input}` is a sink; a sink has no output to read"),
@@ -302,6 +301,22 @@ impl Config {
         }
         let mut marks = BTreeMap::new();
         self.transforms.keys().find_map(|id| visit(self, id, &mut marks, &mut Vec::new()))
+    }
+}
+
+/// The component ids written in the config, parsed or not.
+struct Declared {
+    sources: Vec<String>,
+    transforms: Vec<String>,
+    sinks: Vec<String>,
+}
+
+impl From<&toml::Table> for Declared {
+    fn from(table: &toml::Table) -> Self {
+        let ids = |kind: &str| -> Vec<String> {
+            table.get(kind).and_then(toml::Value::as_table).map(|t| t.keys().cloned().collect()).unwrap_or_default()
+        };
+        Declared { sources: ids("sources"), transforms: ids("transforms"), sinks: ids("sinks") }
     }
 }
 
@@ -428,5 +443,124 @@ fn is_read_only(dir: &Path) -> bool {
             false
         }
         Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        match Config::parse(text) {
+            Ok(_) => panic!("config should be rejected:\n{text}"),
+            Err(ConfigErrors(errors)) => errors.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn assert_has(errors: &[String], expected: &str) {
+        assert!(errors.iter().any(|e| e == expected), "expected error {expected:?} in {errors:#?}");
+    }
+
+    const STDIN_TO_STDOUT: &str = "[sources.in]\ntype = \"stdin\"\n[sinks.out]\ntype = \"stdout\"\ninputs = [\"in\"]\n";
+
+    #[test]
+    fn the_default_config_is_valid() {
+        let config = Config::parse(DEFAULT_CONFIG).expect("default config parses");
+        assert_eq!(config.transforms.len(), 3);
+        assert_eq!(config.dead_letter_path(), PathBuf::from(".sluice/dead-letter.jsonl"));
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let config = Config::parse(STDIN_TO_STDOUT).unwrap();
+        assert_eq!(config.batch, BatchConfig::default());
+        assert_eq!(config.data_dir, PathBuf::from(".sluice"));
+    }
+
+    #[test]
+    fn invalid_toml_names_the_line() {
+        let errors = errors("[sources.in]\ntype = \"stdin\"\ninclude = [\n");
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].starts_with("line "), "{errors:?}");
+        assert!(errors[0].contains("invalid TOML"), "{errors:?}");
+    }
+
+    #[test]
+    fn unknown_input_is_named_with_the_known_ones() {
+        let errors = errors(&STDIN_TO_STDOUT.replace("inputs = [\"in\"]", "inputs = [\"inn\"]"));
+        assert_has(&errors, "sinks.out.inputs: unknown input `inn` (known sources and transforms: in)");
+    }
+
+    #[test]
+    fn sinks_and_transforms_without_inputs_are_rejected() {
+        let text = "[sources.in]\ntype = \"stdin\"\n[transforms.t]\ntype = \"wasm\"\nplugin = \"tag\"\n\
+                    [sinks.out]\ntype = \"stdout\"\n";
+        let errors = errors(text);
+        assert_has(&errors, "sinks.out.inputs: no inputs: list the sources or transforms it reads from");
+        assert_has(&errors, "transforms.t.inputs: no inputs: list the sources or transforms it reads from");
+    }
+
+    #[test]
+    fn reading_from_a_sink_is_rejected() {
+        let text = format!("{STDIN_TO_STDOUT}[sinks.again]\ntype = \"stdout\"\ninputs = [\"out\"]\n");
+        assert_has(&errors(&text), "sinks.again.inputs: `out` is a sink; a sink has no output to read");
+    }
+
+    #[test]
+    fn cycles_are_reported_with_their_path() {
+        let text = "[sources.in]\ntype = \"stdin\"\n\
+                    [transforms.a]\ntype = \"wasm\"\nplugin = \"tag\"\ninputs = [\"in\", \"c\"]\n\
+                    [transforms.b]\ntype = \"wasm\"\nplugin = \"tag\"\ninputs = [\"a\"]\n\
+                    [transforms.c]\ntype = \"wasm\"\nplugin = \"tag\"\ninputs = [\"b\"]\n\
+                    [sinks.out]\ntype = \"stdout\"\ninputs = [\"c\"]\n";
+        assert_has(&errors(text), "transforms.a: the transforms form a cycle: a -> c -> b -> a");
+    }
+
+    #[test]
+    fn unknown_types_keys_and_tables_are_all_reported_at_once() {
+        let text = "colour = \"blue\"\n[sources.in]\ntype = \"stdin\"\n[sources.net]\ntype = \"kafka\"\n\
+                    [sinks.out]\ntype = \"stdout\"\ninputs = [\"in\"]\nformat = \"cef\"\n\
+                    [sinks.notype]\ninputs = [\"in\"]\n";
+        let errors = errors(text);
+        assert_has(&errors, "sources.net.type: unknown type `kafka`; one of: file, stdin, demo");
+        assert_has(&errors, "sinks.notype.type: missing; one of: file, stdout");
+        assert!(errors.iter().any(|e| e.starts_with("colour: unknown key")), "{errors:#?}");
+        assert!(errors.iter().any(|e| e.starts_with("sinks.out: unknown field `format`")), "{errors:#?}");
+        assert_eq!(errors.len(), 4, "{errors:#?}");
+    }
+
+    #[test]
+    fn duplicate_ids_across_kinds_are_rejected() {
+        let text = "[sources.x]\ntype = \"stdin\"\n[sinks.x]\ntype = \"stdout\"\ninputs = [\"x\"]\n";
+        assert_has(&errors(text), "sinks.x: the id is already used by sources.x");
+    }
+
+    #[test]
+    fn transform_limits_are_checked() {
+        let text = "[sources.in]\ntype = \"stdin\"\n[transforms.t]\ntype = \"wasm\"\nplugin = \"tag\"\n\
+                    inputs = [\"in\"]\nlimits = { deadline_ms = 0, memory_mb = 9000 }\n\
+                    [sinks.out]\ntype = \"stdout\"\ninputs = [\"t\"]\n";
+        let errors = errors(text);
+        assert_has(&errors, "transforms.t.limits.deadline_ms: must be between 1 and 60000");
+        assert_has(&errors, "transforms.t.limits.memory_mb: must be between 1 and 4096");
+    }
+
+    #[test]
+    fn unwritable_paths_are_rejected() {
+        // A path under a regular file can never be created, even by root.
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let under_file = file.path().join("sub");
+        let text = format!(
+            "data_dir = {:?}\n[plugins]\ndir = {:?}\n{STDIN_TO_STDOUT}\
+             [sinks.f]\ntype = \"file\"\ninputs = [\"in\"]\npath = {:?}\n",
+            under_file.join("data"),
+            under_file.join("plugins"),
+            under_file.join("out.log"),
+        );
+        let errors = errors(&text);
+        let file = file.path().display();
+        assert_has(&errors, &format!("data_dir: {file} is not a directory"));
+        assert_has(&errors, &format!("sinks.f.path: {file} is not a directory"));
+        assert!(errors.iter().any(|e| e.starts_with("plugins.dir: cannot read directory")), "{errors:#?}");
     }
 }

@@ -22,6 +22,13 @@ pub struct Rejected {
     finaliser: Option<Finaliser>,
 }
 
+impl Rejected {
+    /// The events and their reasons.
+    pub fn records(&self) -> &[(Event, String)] {
+        &self.records
+    }
+}
+
 /// Handle for sending events to the dead-letter output; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct DeadLetter {

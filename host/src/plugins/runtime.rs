@@ -268,8 +268,8 @@ fn describe_failure(err: &wasmtime::Error, state: &HostState, output: &GuestOutp
     } else {
         format!("failed: {err:#}")
     };
-    if let Some(last) = output.last_line() {
-        reason.push_str(&format!(" (last output: {last})"));
+    if let Some(tail) = output.tail(2) {
+        reason.push_str(&format!(" (plugin output: {tail})"));
     }
     reason
 }

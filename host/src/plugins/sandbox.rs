@@ -134,7 +134,6 @@ pub struct GuestOutput(Arc<Mutex<OutputBuffer>>);
 #[derive(Debug, Default)]
 struct OutputBuffer {
     pending: Vec<u8>,
-    last_line: Option<String>,
     lines: VecDeque<String>,
 }
 
@@ -164,26 +163,27 @@ impl GuestOutput {
         }
     }
 
-    /// The last line printed (including an unfinished one).
-    pub fn last_line(&self) -> Option<String> {
+    /// The last `n` lines printed since output was last forwarded (an
+    /// unfinished line included), joined with ` | `: for a Rust panic, its
+    /// location and message.
+    pub fn tail(&self, n: usize) -> Option<String> {
         let buf = self.0.lock().expect("guest output lock");
-        if buf.pending.is_empty() {
-            buf.last_line.clone()
-        } else {
-            Some(String::from_utf8_lossy(&buf.pending).trim_end().to_owned())
-        }
+        let partial = (!buf.pending.is_empty()).then(|| String::from_utf8_lossy(&buf.pending).trim_end().to_owned());
+        let mut lines: Vec<String> = buf.lines.iter().cloned().chain(partial).collect();
+        lines.drain(..lines.len().saturating_sub(n));
+        (!lines.is_empty()).then(|| lines.join(" | "))
     }
 }
 
 impl OutputBuffer {
     fn push_line(&mut self, line: String) {
-        if line.is_empty() {
+        // Rust's hint about RUST_BACKTRACE means nothing inside a plugin.
+        if line.is_empty() || line.starts_with("note: run with `RUST_BACKTRACE") {
             return;
         }
         if self.lines.len() == MAX_PENDING_LINES {
             self.lines.pop_front();
         }
-        self.last_line = Some(line.clone());
         self.lines.push_back(line);
     }
 }
@@ -223,13 +223,13 @@ mod tests {
     fn output_keeps_the_last_line_and_bounds_the_rest() {
         let out = GuestOutput::default();
         out.write(b"panicked at src/lib.rs:3:\nasked to");
-        out.write(b" trap\n");
-        assert_eq!(out.last_line().as_deref(), Some("asked to trap"));
+        out.write(b" trap\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n");
+        assert_eq!(out.tail(2).as_deref(), Some("panicked at src/lib.rs:3: | asked to trap"));
         for i in 0..200 {
             out.write(format!("line {i}\n").as_bytes());
         }
         assert_eq!(out.0.lock().unwrap().lines.len(), MAX_PENDING_LINES);
         out.write(b"partial");
-        assert_eq!(out.last_line().as_deref(), Some("partial"));
+        assert_eq!(out.tail(2).as_deref(), Some("line 199 | partial"));
     }
 }

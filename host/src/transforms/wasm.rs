@@ -221,3 +221,131 @@ fn looks_like_object(json: &str) -> bool {
     let trimmed = json.trim();
     trimmed.starts_with('{') && trimmed.ends_with('}')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dead_letter::Rejected;
+    use crate::metrics::Metrics;
+    use crate::plugins::Runtime;
+    use std::sync::OnceLock;
+
+    fn runtime() -> &'static Runtime {
+        static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+        RUNTIME.get_or_init(|| Runtime::new(None).expect("runtime"))
+    }
+
+    fn test_plugin(name: &str) -> Plugin {
+        let path = format!("{}/{name}.wasm", env!("SLUICE_TEST_PLUGINS"));
+        let bytes = std::fs::read(&path).expect("test plugin built by build.rs");
+        runtime().load(name, &bytes).expect("plugin loads")
+    }
+
+    fn transform(name: &str, config: &str) -> (WasmTransform, mpsc::Receiver<Rejected>) {
+        let config: WasmConfig = toml::from_str(&format!("plugin = \"{name}\"\n{config}")).expect("config");
+        let metrics = Metrics::default();
+        let (dead_letter, rx) = DeadLetter::channel(metrics.component("dead_letter"));
+        let transform = WasmTransform::new(test_plugin(name), &config, metrics.component("t"), dead_letter)
+            .expect("transform starts");
+        (transform, rx)
+    }
+
+    fn batch(messages: &[&str]) -> Batch {
+        Batch::new(messages.iter().map(|m| Event::from_json(format!(r#"{{"message":"{m}"}}"#))).collect())
+    }
+
+    fn messages(batch: &Batch) -> Vec<String> {
+        batch
+            .events
+            .iter()
+            .map(|e| {
+                serde_json::from_str::<serde_json::Value>(e.json()).unwrap()["message"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    /// Each misbehaviour fails only its own batch: the batch is dead-lettered with
+    /// a reason that names the cause, and the next batch goes through.
+    fn contained(marker: &str, limits: &str, expected_reason: &str) {
+        let (mut transform, mut dead) = transform("misbehave", limits);
+        let out = transform.process(batch(&["a", marker, "b"]));
+        assert!(out.is_empty(), "a failed batch passes nothing on");
+        let rejected = dead.try_recv().expect("the batch went to the dead letter");
+        assert_eq!(rejected.records().len(), 3, "every event of the batch is dead-lettered");
+        let reason = &rejected.records()[1].1;
+        assert!(reason.contains(expected_reason), "reason {reason:?} should mention {expected_reason:?}");
+        assert!(rejected.records()[1].0.json().contains(marker), "the original event is kept");
+
+        let out = transform.process(batch(&["c", "d"]));
+        assert_eq!(messages(&out), ["c", "d"], "the next batch succeeds on a fresh instance");
+    }
+
+    #[test]
+    fn an_infinite_loop_hits_the_deadline() {
+        contained("LOOP", "limits = { deadline_ms = 50 }", "exceeded its deadline of 50 ms");
+    }
+
+    #[test]
+    fn unbounded_allocation_hits_the_memory_limit() {
+        contained("OOM", "limits = { memory_mb = 16 }", "exceeded its memory limit of 16 MiB");
+    }
+
+    #[test]
+    fn a_panic_traps_and_quotes_the_panic_message() {
+        contained("TRAP", "", "asked to trap");
+    }
+
+    #[test]
+    fn outcomes_keep_drop_fail_and_emit() {
+        let config = r#"config = { stage = "s", drop_containing = "skip", fail_containing = "bad" }"#;
+        let (mut transform, mut dead) = transform("tag", config);
+        let out = transform.process(batch(&["one", "skip me", "bad one", "two"]));
+        assert_eq!(messages(&out), ["one", "two"]);
+        let first: serde_json::Value = serde_json::from_str(out.events[0].json()).unwrap();
+        assert_eq!(first["stages"], serde_json::json!(["s"]));
+        let rejected = dead.try_recv().expect("failed event dead-lettered");
+        assert_eq!(rejected.records().len(), 1);
+        assert_eq!(rejected.records()[0].1, "plugin `tag` failed the event: stage s refused the event");
+
+        let (mut emitter, _dead) = transform_with_emit();
+        let out = emitter.process(batch(&["hello"]));
+        assert_eq!(out.events[0].body(), "e|hello");
+    }
+
+    fn transform_with_emit() -> (WasmTransform, mpsc::Receiver<Rejected>) {
+        transform("tag", r#"config = { stage = "e", emit = true }"#)
+    }
+
+    #[test]
+    fn state_persists_between_batches_in_one_instance() {
+        let (mut transform, _dead) = transform("tag", r#"config = { stage = "n" }"#);
+        transform.process(batch(&["a", "b"]));
+        let out = transform.process(batch(&["c"]));
+        let event: serde_json::Value = serde_json::from_str(out.events[0].json()).unwrap();
+        assert_eq!(event["n_seen"], 3);
+    }
+
+    #[test]
+    fn repeated_failures_quarantine_the_plugin() {
+        let (mut transform, mut dead) = transform("misbehave", "limits = { max_failures = 2 }");
+        transform.process(batch(&["TRAP"]));
+        transform.process(batch(&["TRAP"]));
+        let out = transform.process(batch(&["fine"]));
+        assert!(out.is_empty(), "a quarantined plugin is not called");
+        let reasons: Vec<String> =
+            std::iter::from_fn(|| dead.try_recv().ok()).map(|r| r.records()[0].1.clone()).collect();
+        assert_eq!(reasons.len(), 3);
+        assert!(reasons[2].contains("quarantined after 2 failed batches"), "{}", reasons[2]);
+    }
+
+    #[test]
+    fn init_that_refuses_its_config_is_an_error() {
+        let config: WasmConfig = toml::from_str("plugin = \"misbehave\"\nconfig = { refuse = true }").unwrap();
+        let metrics = Metrics::default();
+        let (dead_letter, _rx) = DeadLetter::channel(metrics.component("dead_letter"));
+        let err = WasmTransform::new(test_plugin("misbehave"), &config, metrics.component("t"), dead_letter)
+            .err()
+            .expect("init refuses");
+        assert!(format!("{err:#}").contains("rejected its config: config key `refuse` is set"), "{err:#}");
+    }
+}

@@ -1,0 +1,114 @@
+//! What the end-to-end tests share: a scratch directory, the `sluice`
+//! binary, and waiting for files to fill.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A test plugin built by the workspace (see host/build.rs).
+pub fn test_plugin(name: &str) -> String {
+    format!("{}/{name}.wasm", env!("SLUICE_TEST_PLUGINS"))
+}
+
+/// A scratch directory that holds one test's config, inputs and outputs.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Scratch { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Write a file, creating its directory.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Append to a file.
+    pub fn append(&self, name: &str, text: &str) {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().append(true).create(true).open(self.path(name)).unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+    }
+
+    pub fn lines(&self, name: &str) -> Vec<String> {
+        read_lines(&self.path(name))
+    }
+}
+
+pub fn read_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).map(|t| t.lines().map(str::to_owned).collect()).unwrap_or_default()
+}
+
+/// `sluice` with these arguments, run to completion.
+pub fn sluice(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sluice")).args(args).output().expect("run sluice")
+}
+
+/// A running `sluice run`.
+pub struct Router {
+    child: Child,
+}
+
+impl Router {
+    pub fn start(config: &Path) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["run", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start sluice");
+        Router { child }
+    }
+
+    /// Stop it the way an operator would (SIGTERM) and wait for a clean exit.
+    pub fn stop(mut self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "sluice exited with {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "sluice did not stop within 30 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Wait until `path` has at least `n` lines; panics after `timeout`.
+pub fn wait_for_lines(path: &Path, n: usize, timeout: Duration) -> Vec<String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let lines = read_lines(path);
+        if lines.len() >= n {
+            return lines;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} has {} lines, expected {n} within {timeout:?}",
+            path.display(),
+            lines.len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,97 @@
+//! A user checks configs with `sluice validate` before deploying them.
+
+mod support;
+
+use support::{Scratch, sluice, test_plugin};
+
+#[test]
+fn a_broken_config_lists_every_error_and_exits_1() {
+    let scratch = Scratch::new();
+    let config = scratch.write(
+        "broken.toml",
+        &format!(
+            r#"
+data_dir = "{data}"
+
+[sources.agents]
+type = "stdin"
+
+[transforms.normalise]
+type = "wasm"
+plugin = "no-such-plugin"
+inputs = ["agents"]
+
+[transforms.picky]
+type = "wasm"
+plugin = "{misbehave}"
+inputs = ["agnets"]
+config = {{ refuse = true }}
+
+[sinks.siem]
+type = "carrier-pigeon"
+inputs = ["normalise"]
+
+[sinks.orphan]
+type = "stdout"
+"#,
+            data = scratch.path("data").display(),
+            misbehave = test_plugin("misbehave"),
+        ),
+    );
+    let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    for expected in [
+        "transforms.picky.inputs: unknown input `agnets` (known sources and transforms: agents, normalise, picky)",
+        "sinks.siem.type: unknown type `carrier-pigeon`; one of: file, stdout",
+        "sinks.orphan.inputs: no inputs",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains("the configuration has 3 errors"), "{stderr}");
+
+    // Once the structure is right, plugin problems are reported the same way.
+    let fixed = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("agnets", "agents")
+        .replace("carrier-pigeon", "stdout")
+        .replace("[sinks.orphan]\ntype = \"stdout\"\n", "");
+    let config = scratch.write("plugins.toml", &fixed);
+    let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("transforms.normalise.plugin: no plugin `no-such-plugin`: not a built-in"), "{stderr}");
+    assert!(
+        stderr.contains("transforms.picky.config: plugin `")
+            && stderr.contains("rejected its config: config key `refuse` is set"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_good_config_prints_the_topology() {
+    let scratch = Scratch::new();
+    let config = scratch.write(
+        "good.toml",
+        &format!(
+            "data_dir = \"{}\"\n[sources.in]\ntype = \"stdin\"\n[transforms.t]\ntype = \"wasm\"\nplugin = \"{}\"\n\
+             inputs = [\"in\"]\n[sinks.out]\ntype = \"stdout\"\ninputs = [\"t\"]\n",
+            scratch.path("data").display(),
+            test_plugin("tag"),
+        ),
+    );
+    let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("configuration is valid"), "{stdout}");
+    assert!(stdout.contains("transform t <- [in]: plugin"), "{stdout}");
+    assert!(stdout.contains("sink      out <- [t]: stdout"), "{stdout}");
+}
+
+#[test]
+fn a_missing_config_file_is_named() {
+    let output = sluice(&["validate", "--config", "/nonexistent/sluice.toml"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("/nonexistent/sluice.toml: cannot read the config file"), "{stderr}");
+}
