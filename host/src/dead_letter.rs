@@ -51,7 +51,7 @@ impl DeadLetter {
             component.dead_lettered(1, reason);
         }
         let finaliser = from.finaliser().cloned();
-        Some(Rejected { component: component.id().into(), records, finaliser: finaliser })
+        Some(Rejected { component: component.id().into(), records, finaliser })
     }
 
     /// Send records from async code; they share `from`'s acknowledgement.

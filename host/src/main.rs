@@ -80,7 +80,12 @@ fn init_logging(filter: Option<&str>) {
         None => tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
     };
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -137,7 +142,7 @@ fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
         .thread_name("sluice-io")
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let shutdown = CancellationToken::new();
         tokio::spawn(stop_on_signal(shutdown.clone()));
         let report = topology.run(shutdown).await?;
@@ -146,7 +151,11 @@ fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
                 dropped = counts.dropped, dead_lettered = counts.dead_lettered, errors = counts.errors, "final counts");
         }
         Ok(ExitCode::SUCCESS)
-    })
+    });
+    // Reading stdin blocks a thread that cannot be cancelled; don't wait for
+    // it once every event is through.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 async fn stop_on_signal(shutdown: CancellationToken) {

@@ -36,6 +36,9 @@ pub struct Topology {
     config: Config,
     transforms: BTreeMap<String, WasmTransform>,
     plugin_notes: BTreeMap<String, String>,
+    /// Keeps the runtime (and its epoch ticker, which enforces deadlines)
+    /// alive while plugins run; hot reload will resolve new plugins here.
+    registry: Option<Arc<Registry>>,
     metrics: Metrics,
     dead_letter: DeadLetter,
     dead_letter_rx: mpsc::Receiver<Rejected>,
@@ -56,10 +59,11 @@ impl Topology {
         let mut errors = Vec::new();
         let mut transforms = BTreeMap::new();
         let mut plugin_notes = BTreeMap::new();
+        let mut registry = None;
         if !config.transforms.is_empty() {
             let runtime = Runtime::new(Some(config.data_dir.join("cache").join("plugins")))
                 .map_err(|err| ConfigErrors(vec![ConfigError::new("plugins", format!("{err:#}"))]))?;
-            let registry = Registry::new(Arc::new(runtime), config.plugins.dir.clone());
+            let registry = registry.insert(Arc::new(Registry::new(Arc::new(runtime), config.plugins.dir.clone())));
             for (id, transform) in &config.transforms {
                 let TransformConfig::Wasm(wasm) = &transform.kind;
                 let plugin = match registry.resolve(&wasm.plugin) {
@@ -89,7 +93,7 @@ impl Topology {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Topology { config, transforms, plugin_notes, metrics, dead_letter, dead_letter_rx })
+        Ok(Topology { config, transforms, plugin_notes, registry, metrics, dead_letter, dead_letter_rx })
     }
 
     /// The counters of every component, live while the topology runs.
@@ -119,7 +123,7 @@ impl Topology {
     /// Run until every source has ended (or `shutdown` stops them) and every
     /// event has reached its sinks or the dead-letter output.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<Report> {
-        let Topology { config, mut transforms, metrics, dead_letter, dead_letter_rx, .. } = self;
+        let Topology { config, mut transforms, registry, metrics, dead_letter, dead_letter_rx, .. } = self;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
 
@@ -217,6 +221,7 @@ impl Topology {
             sink.await.context("a sink task panicked")?;
         }
         dl_writer.await.context("the dead-letter writer panicked")??;
+        drop(registry);
         Ok(Report { counts: metrics.snapshot() })
     }
 }

@@ -54,7 +54,8 @@ impl Registry {
         }
         let path = Path::new(reference);
         if path.is_file() {
-            return read_file(path).map(|bytes| (reference.to_owned(), bytes));
+            let stem = path.file_stem().map_or_else(|| reference.to_owned(), |s| s.to_string_lossy().into_owned());
+            return read_file(path).map(|bytes| (stem, bytes));
         }
         let builtins: Vec<&str> = BUILTIN.iter().map(|(name, _)| *name).collect();
         let in_dir = match &self.dir {

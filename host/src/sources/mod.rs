@@ -61,7 +61,8 @@ impl SourceConfig {
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         match self {
             SourceConfig::File(config) => config.validate(at, errors),
-            SourceConfig::Stdin(_) | SourceConfig::Demo(_) => {}
+            SourceConfig::Stdin(config) => config.validate(at, errors),
+            SourceConfig::Demo(_) => {}
         }
     }
 
