@@ -134,3 +134,30 @@ path = "{dead}"
     assert!(dead[1]["reason"].as_str().unwrap().contains("exceeded its deadline of 50 ms"), "{}", dead[1]["reason"]);
     assert!(dead[0]["time"].as_str().unwrap().ends_with('Z'));
 }
+
+#[test]
+fn events_piped_through_stdin_come_out_on_stdout_and_sluice_exits_at_end_of_input() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let scratch = Scratch::new();
+    let config = format!(
+        "data_dir = \"{}\"\n[sources.pipe]\ntype = \"stdin\"\n\
+         [transforms.mark]\ntype = \"wasm\"\nplugin = \"{}\"\ninputs = [\"pipe\"]\nconfig = {{ stage = \"m\", emit = true }}\n\
+         [sinks.console]\ntype = \"stdout\"\ninputs = [\"mark\"]\n",
+        scratch.path("data").display(),
+        test_plugin("tag"),
+    );
+    let config = scratch.write("pipe.toml", &config);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["run", "--config", config.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"first\nsecond\r\nthird").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "m|first\nm|second\nm|third\n");
+}

@@ -54,21 +54,29 @@ impl DeadLetter {
         Some(Rejected { component: component.id().into(), records, finaliser })
     }
 
+    /// The writer has stopped: the source must not count these as delivered.
+    fn closed(&self, unsent: &Rejected) {
+        if let Some(finaliser) = &unsent.finaliser {
+            finaliser.fail();
+        }
+        self.metrics.error("the dead-letter output has stopped; the events stay unacknowledged", &"writer gone");
+    }
+
     /// Send records from async code; they share `from`'s acknowledgement.
     pub async fn send(&self, component: &ComponentMetrics, from: &Batch, records: Vec<(Event, String)>) {
         if let Some(rejected) = self.rejected(component, from, records)
-            && self.tx.send(rejected).await.is_err()
+            && let Err(unsent) = self.tx.send(rejected).await
         {
-            self.metrics.error("dead-letter output is closed; events lost", &"shutdown");
+            self.closed(&unsent.0);
         }
     }
 
     /// Send records from a worker thread.
     pub fn blocking_send(&self, component: &ComponentMetrics, from: &Batch, records: Vec<(Event, String)>) {
         if let Some(rejected) = self.rejected(component, from, records)
-            && self.tx.blocking_send(rejected).is_err()
+            && let Err(unsent) = self.tx.blocking_send(rejected)
         {
-            self.metrics.error("dead-letter output is closed; events lost", &"shutdown");
+            self.closed(&unsent.0);
         }
     }
 }

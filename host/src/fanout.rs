@@ -27,7 +27,7 @@ impl Fanout {
     pub async fn send(&self, batch: Batch) -> Result<(), Closed> {
         let mut delivered = self.targets.is_empty() || batch.is_empty();
         for (target, copy) in self.copies(batch) {
-            delivered |= target.send(copy).await.is_ok();
+            delivered |= target.send(copy).await.map_err(|unsent| fail(&unsent.0)).is_ok();
         }
         if delivered { Ok(()) } else { Err(Closed) }
     }
@@ -37,7 +37,7 @@ impl Fanout {
     pub fn blocking_send(&self, batch: Batch) -> Result<(), Closed> {
         let mut delivered = self.targets.is_empty() || batch.is_empty();
         for (target, copy) in self.copies(batch) {
-            delivered |= target.blocking_send(copy).is_ok();
+            delivered |= target.blocking_send(copy).map_err(|unsent| fail(&unsent.0)).is_ok();
         }
         if delivered { Ok(()) } else { Err(Closed) }
     }
@@ -51,5 +51,47 @@ impl Fanout {
             let copy = if i == last { batch.take() } else { batch.clone() };
             (target, copy.expect("the original is taken only by the last consumer"))
         })
+    }
+}
+
+/// A consumer that has stopped cannot take its copy: the source must not
+/// count the batch as delivered.
+fn fail(unsent: &Batch) {
+    if let Some(finaliser) = unsent.finaliser() {
+        finaliser.fail();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ack::{BatchStatus, Finaliser};
+    use crate::event::Event;
+
+    #[tokio::test]
+    async fn every_consumer_gets_a_copy_and_the_source_hears_once_all_are_done() {
+        let (tx1, mut rx1) = mpsc::channel(1);
+        let (tx2, mut rx2) = mpsc::channel(1);
+        let (finaliser, mut status) = Finaliser::new();
+        let batch = Batch::with_finaliser(vec![Event::from_json("{}".into())], finaliser);
+        Fanout::new(vec![tx1, tx2]).send(batch).await.unwrap();
+        let (a, b) = (rx1.recv().await.unwrap(), rx2.recv().await.unwrap());
+        assert_eq!((a.len(), b.len()), (1, 1));
+        drop(a);
+        assert!(status.try_recv().is_err(), "one consumer still holds the batch");
+        drop(b);
+        assert_eq!(status.try_recv().unwrap(), BatchStatus::Delivered);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_consumer_fails_the_batch() {
+        let (tx1, mut rx1) = mpsc::channel(1);
+        let (tx2, rx2) = mpsc::channel(1);
+        drop(rx2);
+        let (finaliser, mut status) = Finaliser::new();
+        let batch = Batch::with_finaliser(vec![Event::from_json("{}".into())], finaliser);
+        Fanout::new(vec![tx1, tx2]).send(batch).await.expect("one consumer is still there");
+        drop(rx1.recv().await.unwrap());
+        assert_eq!(status.try_recv().unwrap(), BatchStatus::Failed);
     }
 }

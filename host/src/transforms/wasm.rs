@@ -122,7 +122,13 @@ impl WasmTransform {
             let batch = self.process(batch);
             let n = batch.len();
             if out.blocking_send(batch).is_err() {
-                self.metrics.error("every consumer has stopped", &"shutdown");
+                self.metrics.error("every consumer has stopped; failing what is still queued", &"consumers gone");
+                input.close();
+                while let Ok(batch) = input.try_recv() {
+                    if let Some(finaliser) = batch.finaliser() {
+                        finaliser.fail();
+                    }
+                }
                 return;
             }
             self.metrics.sent(n);

@@ -1,12 +1,40 @@
-//! placeholder
+//! Plugin `cef`: format the canonical agent event as one ArcSight CEF line
+//! (`CEF:0|Vendor|Product|Version|SignatureID|Name|Severity|Extension`) that
+//! the sinks send instead of the JSON; the event itself passes on unchanged.
+//!
+//! Escaping and field lengths follow the CEF standard (module `escape`); the field
+//! mapping is a documented table (module `mapping`) that the config overrides key
+//! by key (module `config`).
+
+mod config;
+mod escape;
+mod format;
+mod mapping;
+mod time;
+
+use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin};
-struct P;
-impl Plugin for P {
-    fn init(_c: serde_json::Value) -> Result<Self, String> {
-        Ok(P)
+
+/// The plugin instance.
+pub struct Cef {
+    formatter: format::Formatter,
+}
+
+impl Plugin for Cef {
+    fn init(config: Value) -> Result<Self, String> {
+        Ok(Cef { formatter: format::Formatter::new(config::Settings::parse(&config)?) })
     }
-    fn process(&mut self, _e: &str) -> Outcome {
-        Outcome::Keep
+
+    fn process(&mut self, event: &str) -> Outcome {
+        match serde_json::from_str::<Value>(event) {
+            Ok(event @ Value::Object(_)) => Outcome::Emit(self.formatter.format(&event)),
+            Ok(_) => Outcome::Fail("event is JSON but not an object".to_owned()),
+            Err(err) => Outcome::Fail(format!("event is not valid JSON: {err}")),
+        }
     }
 }
-export_plugin!(P);
+
+export_plugin!(Cef);
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,7 @@
 //! the batch loop and the outcome encoding live here, so a plugin is only its
 //! own logic.
 //!
-//! ```ignore
+//! ```no_run
 //! use sluice_plugin::{Outcome, Plugin, export_plugin};
 //!
 //! struct Upper;

@@ -1,0 +1,231 @@
+//! One event in, one canonical agent event out.
+//!
+//! Sources hand the agent's JSON over in the `message` field of an envelope
+//! (`{"message": …, "source": …, "syslog": …, "received_at": …}`); an event
+//! without a string `message` is taken to be the agent event itself. The
+//! envelope's provenance survives normalisation; the raw message does not,
+//! because its content now lives in the canonical fields.
+
+use crate::config::{Config, Rule};
+use crate::{id, path, schema};
+use serde_json::{Map, Value, json};
+
+/// Envelope fields that describe how the event reached the router; they win
+/// over same-named fields in the agent's JSON.
+const PROVENANCE: &[&str] = &["source", "syslog", "received_at"];
+
+/// The canonical event for `event`, or the reason it has none.
+pub fn normalise(event: &str, config: &Config) -> Result<Map<String, Value>, String> {
+    let (mut agent, envelope) = split(sluice_plugin::parse_object(event)?)?;
+    apply_mapping(&mut agent, &config.mapping);
+    schema::canonicalise(&mut agent, config)?;
+    if agent.get("event").and_then(|e| e.get("id")).is_none() {
+        // Hashed before the envelope joins, so a replay of the same agent
+        // event keeps its id however and whenever it arrives.
+        let content = serde_json::to_string(&agent).map_err(|err| format!("event cannot be serialised: {err}"))?;
+        path::set(&mut agent, "event.id", json!(id::derive(&content)));
+    }
+    for (key, value) in envelope {
+        if PROVENANCE.contains(&key.as_str()) {
+            agent.insert(key, value);
+        } else {
+            agent.entry(key).or_insert(value);
+        }
+    }
+    if !agent.contains_key("time")
+        && let Some(Value::String(received_at)) = agent.get("received_at")
+    {
+        let time = crate::time::normalise_text(received_at).unwrap_or_else(|| received_at.clone());
+        agent.insert("time".into(), json!(time));
+    }
+    Ok(agent)
+}
+
+type Object = Map<String, Value>;
+
+/// Separate the agent event from its envelope: (agent event, envelope).
+fn split(mut outer: Object) -> Result<(Object, Object), String> {
+    match outer.remove("message") {
+        Some(Value::String(message)) => match serde_json::from_str::<Value>(message.trim_start_matches('\u{feff}')) {
+            Ok(Value::Object(agent)) => Ok((agent, outer)),
+            Ok(other) => Err(format!("`message` holds JSON but not an object: {}", kind_of(&other))),
+            Err(err) => Err(format!("`message` is not valid JSON: {err}")),
+        },
+        other => {
+            if let Some(message) = other {
+                outer.insert("message".into(), message);
+            }
+            let envelope = PROVENANCE.iter().filter_map(|key| outer.remove_entry(*key)).collect();
+            Ok((outer, envelope))
+        }
+    }
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Apply the site's mapping: every rule reads the event as it came, then the
+/// moved source fields are removed, then the canonical fields are written, so
+/// a source field may share a name with a canonical object (`tenant` ←→
+/// `tenant.id`) and rules never see each other's output.
+fn apply_mapping(agent: &mut Map<String, Value>, mapping: &[(String, Rule)]) {
+    if mapping.is_empty() {
+        return;
+    }
+    let mut root = Value::Object(std::mem::take(agent));
+    let mut moved = Vec::new();
+    let mut writes = Vec::new();
+    for (target, rule) in mapping {
+        let value = match rule {
+            Rule::Constant(value) => Some(value.clone()),
+            Rule::From { paths, default } => {
+                let found = paths.iter().find_map(|p| path::get(&root, p).filter(|v| !v.is_null()).map(|v| (p, v)));
+                match found {
+                    Some((source, value)) => {
+                        moved.push(source.as_str());
+                        Some(value.clone())
+                    }
+                    None => default.clone(),
+                }
+            }
+        };
+        if let Some(value) = value {
+            writes.push((target, value));
+        }
+    }
+    for source in moved {
+        path::remove(&mut root, source);
+    }
+    let Value::Object(map) = root else { unreachable!("built from a map above") };
+    *agent = map;
+    for (target, value) in writes {
+        path::set(agent, target, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::UnknownKind;
+
+    fn config() -> Config {
+        Config { require_identity: true, unknown_kind: UnknownKind::Fail, mapping: Vec::new() }
+    }
+
+    fn envelope(message: &str) -> String {
+        json!({
+            "message": message,
+            "source": {"id": "agents", "path": "/var/log/agents.jsonl"},
+            "received_at": "2026-11-26T12:00:00.123456Z",
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn message_embedded_json_becomes_the_event_and_keeps_the_envelope() {
+        let message =
+            r#"{"event":{"kind":"tool_call","id":"e-1"},"agent":{"id":"planner"},"tool":{"name":"http.get"}}"#;
+        let event = normalise(&envelope(message), &config()).unwrap();
+        assert!(!event.contains_key("message"));
+        assert_eq!(event["event"]["id"], "e-1");
+        assert_eq!(event["agent"]["id"], "planner");
+        assert_eq!(event["tool"]["name"], "http.get");
+        assert_eq!(event["source"], json!({"id": "agents", "path": "/var/log/agents.jsonl"}));
+        assert_eq!(event["received_at"], "2026-11-26T12:00:00.123456Z");
+        assert_eq!(event["time"], "2026-11-26T12:00:00.123456Z");
+    }
+
+    #[test]
+    fn an_event_without_a_message_is_the_agent_event() {
+        let event = json!({
+            "time": "2026-11-26T10:00:00Z",
+            "event": {"kind": "prompt", "id": "e-2"},
+            "agent": {"id": "planner"},
+            "syslog": {"hostname": "gw-1"},
+            "received_at": "2026-11-26T12:00:00Z",
+        });
+        let normalised = normalise(&event.to_string(), &config()).unwrap();
+        assert_eq!(normalised["time"], "2026-11-26T10:00:00Z");
+        assert_eq!(normalised["syslog"]["hostname"], "gw-1");
+        assert_eq!(normalised["received_at"], "2026-11-26T12:00:00Z");
+    }
+
+    #[test]
+    fn the_envelope_s_provenance_wins_other_fields_do_not() {
+        let message = r#"{"event":"prompt","agent":"a","source":"spoofed","stages":["agent"]}"#;
+        let mut outer: Map<String, Value> = serde_json::from_str(&envelope(message)).unwrap();
+        outer.insert("stages".into(), json!(["router"]));
+        let event = normalise(&Value::Object(outer).to_string(), &config()).unwrap();
+        assert_eq!(event["source"]["id"], "agents");
+        assert_eq!(event["stages"], json!(["agent"]));
+    }
+
+    #[test]
+    fn invalid_json_fails_quoting_the_parser_error() {
+        let reason = normalise(&envelope("{\"agent\": "), &config()).unwrap_err();
+        assert!(reason.starts_with("`message` is not valid JSON: EOF while parsing"), "{reason}");
+        let reason = normalise(&envelope("plain text line"), &config()).unwrap_err();
+        assert!(reason.contains("expected value at line 1 column 1"), "{reason}");
+        let reason = normalise(&envelope("[1, 2]"), &config()).unwrap_err();
+        assert_eq!(reason, "`message` holds JSON but not an object: a list");
+        let reason = normalise("{not json", &config()).unwrap_err();
+        assert!(reason.starts_with("event is not valid JSON: key must be a string"), "{reason}");
+    }
+
+    #[test]
+    fn a_missing_event_id_is_derived_from_the_content_alone() {
+        let message = r#"{"event":{"kind":"prompt"},"agent":{"id":"planner"},"prompt":{"text":"hi"}}"#;
+        let first = normalise(&envelope(message), &config()).unwrap();
+        let mut later: Map<String, Value> = serde_json::from_str(&envelope(message)).unwrap();
+        later.insert("received_at".into(), json!("2027-01-01T00:00:00Z"));
+        let second = normalise(&Value::Object(later).to_string(), &config()).unwrap();
+        assert_eq!(first["event"]["id"], second["event"]["id"]);
+        assert_eq!(first["event"]["id"].as_str().unwrap().len(), 36);
+        let other = normalise(&envelope(&message.replace("hi", "ho")), &config()).unwrap();
+        assert_ne!(first["event"]["id"], other["event"]["id"]);
+    }
+
+    #[test]
+    fn mapping_moves_fields_and_fills_constants_and_defaults() {
+        let mut config = config();
+        config.mapping = Config::parse(&json!({"mapping": {
+            "time": "ts",
+            "event.id": "event_id",
+            "event.kind": "kind",
+            "event.action": "name",
+            "tenant.id": "tenant",
+            "agent.id": {"from": ["attributes.gen_ai.agent.id", "agent.id"]},
+            "delegation.on_behalf_of": {"from": "on_behalf_of", "default": "nobody"},
+            "session.id": "session_id",
+            "data.classification": {"value": "internal"},
+        }}))
+        .unwrap()
+        .mapping;
+        let message = r#"{"ts":"2026-11-26T12:00:00.000Z","event_id":"evt-00000001","kind":"tool_call",
+            "name":"Tool invoked","tenant":"acme-fin","attributes":{"gen_ai.agent.id":"agent-07"},
+            "session_id":"sess-1","tool":{"name":"http.get","args":"--x"}}"#;
+        let event = normalise(&envelope(message), &config).unwrap();
+        assert_eq!(event["time"], "2026-11-26T12:00:00.000Z");
+        assert_eq!(event["event"]["id"], "evt-00000001");
+        assert_eq!(event["event"]["kind"], "tool_call");
+        assert_eq!(event["event"]["action"], "Tool invoked");
+        assert_eq!(event["tenant"], json!({"id": "acme-fin"}));
+        assert_eq!(event["agent"]["id"], "agent-07");
+        assert_eq!(event["delegation"]["on_behalf_of"], "nobody");
+        assert_eq!(event["session"]["id"], "sess-1");
+        assert_eq!(event["data"]["classification"], "internal");
+        assert_eq!(event["tool"]["args"], "--x", "unmapped fields stay");
+        for moved in ["ts", "event_id", "kind", "name", "session_id"] {
+            assert!(!event.contains_key(moved), "{moved} was moved");
+        }
+        assert_eq!(event["attributes"], json!({}));
+    }
+}

@@ -1,0 +1,105 @@
+//! CEF escaping and field lengths (CEF Implementation Standard, rev. 27).
+//!
+//! Header fields escape `\` and `|`; newlines are not allowed there at all,
+//! so they become spaces. Extension values escape `\` and `=` and write CR
+//! and LF as `\r` and `\n`: a raw line break must never leave the router,
+//! or the receiver would read the rest as a new, forged event. Values are cut
+//! to the standard's lengths before escaping, so an escape is never split.
+
+/// `text` cut to at most `max` characters.
+pub fn truncate(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
+/// A header field: `\` → `\\`, `|` → `\|`, CR/LF → space; at most `max` characters.
+pub fn header(text: &str, max: usize, out: &mut String) {
+    for c in truncate(text, max).chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '|' => out.push_str("\\|"),
+            '\r' | '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+/// An extension value: `\` → `\\`, `=` → `\=`, CR → `\r`, LF → `\n`; at most
+/// `max` characters.
+pub fn extension(text: &str, max: usize, out: &mut String) {
+    for c in truncate(text, max).chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '=' => out.push_str("\\="),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The standard's maximum length of an extension key's value; keys it does
+/// not list get the common 1023.
+pub fn max_len(key: &str) -> usize {
+    match key {
+        "externalId" => 40,
+        "act" | "outcome" => 63,
+        "app" => 31,
+        "dvchost" => 100,
+        "flexString1Label" | "flexString2Label" => 128,
+        "cs1" | "cs2" | "cs3" | "cs4" | "cs5" | "cs6" => 4000,
+        _ => 1023,
+    }
+}
+
+/// Header field lengths.
+pub const VENDOR_MAX: usize = 63;
+pub const PRODUCT_MAX: usize = 63;
+pub const VERSION_MAX: usize = 31;
+pub const SIGNATURE_MAX: usize = 1023;
+pub const NAME_MAX: usize = 512;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(text: &str) -> String {
+        let mut out = String::new();
+        header(text, 512, &mut out);
+        out
+    }
+
+    fn e(text: &str) -> String {
+        let mut out = String::new();
+        extension(text, 4000, &mut out);
+        out
+    }
+
+    #[test]
+    fn header_escapes_backslash_and_pipe_only() {
+        assert_eq!(h(r"a|b\c=d"), r"a\|b\\c=d");
+        assert_eq!(h("line\r\nbreak"), "line  break");
+        assert_eq!(h(r"\|"), r"\\\|");
+        assert_eq!(h(""), "");
+    }
+
+    #[test]
+    fn extension_escapes_backslash_equals_and_line_breaks() {
+        assert_eq!(e(r"a=b\c|d"), r"a\=b\\c|d");
+        assert_eq!(e("one\ntwo\r\nthree\rfour"), r"one\ntwo\r\nthree\rfour");
+        assert_eq!(e(r"C:\temp\n"), r"C:\\temp\\n");
+        assert_eq!(e("tab\there é 日本"), "tab\there é 日本");
+        assert_eq!(e("=="), r"\=\=");
+    }
+
+    #[test]
+    fn truncation_counts_characters_and_never_splits_an_escape() {
+        assert_eq!(truncate("日本語", 2), "日本");
+        assert_eq!(truncate("abc", 5), "abc");
+        let mut out = String::new();
+        extension("ab\\cd", 3, &mut out);
+        assert_eq!(out, r"ab\\");
+    }
+}
