@@ -17,7 +17,6 @@ mod id;
 mod normalise;
 mod path;
 mod schema;
-mod time;
 
 use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin};

@@ -9,6 +9,7 @@
 use crate::config::{Config, Rule};
 use crate::{id, path, schema};
 use serde_json::{Map, Value, json};
+use sluice_plugin::time::Timestamp;
 
 /// Envelope fields that describe how the event reached the router; they win
 /// over same-named fields in the agent's JSON.
@@ -35,7 +36,9 @@ pub fn normalise(event: &str, config: &Config) -> Result<Map<String, Value>, Str
     if !agent.contains_key("time")
         && let Some(Value::String(received_at)) = agent.get("received_at")
     {
-        let time = crate::time::normalise_text(received_at).unwrap_or_else(|| received_at.clone());
+        let time = Timestamp::parse_rfc3339(received_at)
+            .and_then(|time| time.to_rfc3339_utc())
+            .unwrap_or_else(|| received_at.clone());
         agent.insert("time".into(), json!(time));
     }
     Ok(agent)

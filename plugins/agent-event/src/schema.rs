@@ -7,8 +7,9 @@
 //! SIEM.
 
 use crate::config::{Config, UnknownKind};
-use crate::{path, time};
+use crate::path;
 use serde_json::{Map, Value, json};
+use sluice_plugin::time::Timestamp;
 
 /// The values of `event.kind`.
 pub const KINDS: &[&str] =
@@ -77,10 +78,11 @@ fn expand_objects(event: &mut Map<String, Value>) -> Result<(), String> {
 fn normalise_time(event: &mut Map<String, Value>) -> Result<(), String> {
     let normalised = match event.get("time") {
         None | Some(Value::Null) => return Ok(()),
-        Some(Value::String(text)) => time::normalise_text(text),
-        Some(Value::Number(number)) => time::normalise_epoch(number),
+        Some(Value::String(text)) => Timestamp::parse_rfc3339(text),
+        Some(Value::Number(number)) => Timestamp::from_epoch(number),
         Some(_) => None,
-    };
+    }
+    .and_then(|time| time.to_rfc3339_utc());
     match normalised {
         Some(text) => {
             event.insert("time".into(), json!(text));

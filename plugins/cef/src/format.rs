@@ -3,8 +3,8 @@
 use crate::config::{Settings, TimeFormat};
 use crate::escape::{self, max_len};
 use crate::mapping::Source;
-use crate::time;
 use serde_json::Value;
+use sluice_plugin::time::Timestamp;
 
 /// Extension keys that hold a time, written as epoch milliseconds.
 const TIME_KEYS: &[&str] = &["rt", "start", "end", "art", "deviceCustomDate1", "deviceCustomDate2"];
@@ -70,11 +70,11 @@ impl Formatter {
     fn extension_value(&self, key: &str, source: &Source, event: &Value) -> Option<String> {
         if self.settings.time_format == TimeFormat::EpochMillis && TIME_KEYS.contains(&key) {
             return match source.value(event)?.as_ref() {
-                Value::String(text) => time::epoch_millis(text),
-                Value::Number(number) => time::number_millis(number),
+                Value::String(text) => Timestamp::parse_rfc3339(text),
+                Value::Number(number) => Timestamp::from_epoch(number),
                 _ => None,
             }
-            .map(|millis| millis.to_string());
+            .map(|time| time.epoch_millis().to_string());
         }
         source.text(event).map(|text| text.into_owned())
     }

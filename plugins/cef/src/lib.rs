@@ -10,7 +10,6 @@ mod config;
 mod escape;
 mod format;
 mod mapping;
-mod time;
 
 use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin};

@@ -33,6 +33,7 @@ pub mod bindings {
 }
 
 pub mod log;
+pub mod time;
 
 use bindings::Outcome as WitOutcome;
 use std::cell::RefCell;

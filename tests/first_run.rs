@@ -1,0 +1,103 @@
+//! A newcomer's first minutes: `sluice demo`, then `sluice run` with no config
+//! on their own agent logs.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+use support::Scratch;
+
+/// Split a CEF line into its seven header fields and its extension text,
+/// honouring `\|` escapes in the header.
+fn cef_header(line: &str) -> (Vec<String>, String) {
+    let mut fields = Vec::new();
+    let mut current = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            '|' if fields.len() < 7 => fields.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    (fields, current)
+}
+
+#[test]
+fn the_demo_prints_redacted_cef_for_every_event_kind() {
+    let scratch = Scratch::new();
+    let output = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["demo", "--count", "24"])
+        .current_dir(scratch.path(""))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 24, "one CEF line per generated event:\n{stdout}");
+
+    let mut kinds = std::collections::BTreeSet::new();
+    for line in &lines {
+        let (header, extension) = cef_header(line);
+        assert_eq!(header.len(), 7, "{line}");
+        assert_eq!(header[0], "CEF:0");
+        let severity: u8 = header[6].parse().unwrap_or_else(|_| panic!("numeric severity in {line}"));
+        assert!(severity <= 10);
+        assert!(extension.contains("suser="), "every event is bound to its agent: {line}");
+        kinds.insert(header[4].clone());
+    }
+    for kind in ["prompt", "reasoning", "tool_call", "api_call", "retrieval", "authz", "output", "error", "lifecycle"] {
+        assert!(kinds.contains(kind), "kind {kind} missing from the demo: {kinds:?}");
+    }
+    assert!(stdout.contains("[REDACTED]"), "the demo shows redaction at work");
+    assert_eq!(token(&stdout, "AKIA", 16, |c| c.is_ascii_uppercase() || c.is_ascii_digit()), None);
+    assert_eq!(token(&stdout, "sk-", 32, |c| c.is_ascii_alphanumeric()), None);
+}
+
+/// The first `prefix` followed by at least `len` characters that `allowed`
+/// accepts (an AWS key id, an API key …), if `text` has one.
+fn token<'a>(text: &'a str, prefix: &str, len: usize, allowed: fn(char) -> bool) -> Option<&'a str> {
+    text.match_indices(prefix).find_map(|(i, _)| {
+        let body: String = text[i + prefix.len()..].chars().take_while(|&c| allowed(c)).collect();
+        (body.len() >= len).then(|| &text[i..i + prefix.len() + body.len()])
+    })
+}
+
+#[test]
+fn run_without_a_config_tails_agent_logs_and_prints_cef() {
+    let scratch = Scratch::new();
+    scratch.write(
+        "agent-logs/support-bot.jsonl",
+        concat!(
+            r#"{"agent":{"id":"agt-support-7"},"tenant":{"id":"acme"},"event":{"kind":"prompt"},"#,
+            r#""prompt":{"text":"my key is AKIAABCDEFGHIJKLMNOP, mail me at jo@example.com"}}"#,
+            "\n"
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .arg("run")
+        .current_dir(scratch.path(""))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx.recv_timeout(Duration::from_secs(60)).expect("a CEF line within a minute");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(child.wait().unwrap().success());
+
+    assert!(line.starts_with("CEF:0|"), "{line}");
+    assert!(line.contains("suser=agt-support-7"), "{line}");
+    assert!(line.contains("cs1=acme"), "{line}");
+    assert!(line.contains("[REDACTED]"), "{line}");
+    assert!(!line.contains("AKIAABCDEFGHIJKLMNOP") && !line.contains("jo@example.com"), "{line}");
+    assert!(scratch.path(".sluice/checkpoints").is_dir(), "the default data_dir is ./.sluice");
+}
