@@ -69,22 +69,50 @@ type = "stdout"
 }
 
 #[test]
-fn a_good_config_prints_the_topology() {
+fn a_file_that_is_not_a_component_is_reported_with_its_transform() {
     let scratch = Scratch::new();
+    let bogus = scratch.write("plugins/bogus.wasm", "this is not WebAssembly");
     let config = scratch.write(
-        "good.toml",
+        "bogus.toml",
         &format!(
             "data_dir = \"{}\"\n[sources.in]\ntype = \"stdin\"\n[transforms.t]\ntype = \"wasm\"\nplugin = \"{}\"\n\
              inputs = [\"in\"]\n[sinks.out]\ntype = \"stdout\"\ninputs = [\"t\"]\n",
             scratch.path("data").display(),
-            test_plugin("tag"),
+            bogus.display(),
+        ),
+    );
+    let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("transforms.t.plugin: compiling plugin `bogus`"), "{stderr}");
+}
+
+#[test]
+fn a_good_config_prints_the_topology() {
+    // Plugins in plugins.dir are named by their file stem.
+    let scratch = Scratch::new();
+    std::fs::create_dir_all(scratch.path("plugins")).unwrap();
+    std::fs::copy(test_plugin("tag"), scratch.path("plugins/stamp.wasm")).unwrap();
+    let config = scratch.write(
+        "good.toml",
+        &format!(
+            "data_dir = \"{}\"\n[plugins]\ndir = \"{}\"\n[sources.in]\ntype = \"stdin\"\n\
+             [transforms.t]\ntype = \"wasm\"\nplugin = \"stamp\"\n\
+             inputs = [\"in\"]\n[sinks.out]\ntype = \"stdout\"\ninputs = [\"t\"]\n",
+            scratch.path("data").display(),
+            scratch.path("plugins").display(),
         ),
     );
     let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("configuration is valid"), "{stdout}");
-    assert!(stdout.contains("transform t <- [in]: plugin"), "{stdout}");
+    assert!(stdout.contains("transform t <- [in]: plugin stamp (compiled in"), "{stdout}");
+
+    // The compiled code is cached in data_dir: the second load skips compiling.
+    let again = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(stdout.contains("transform t <- [in]: plugin stamp (loaded from cache in"), "{stdout}");
     assert!(stdout.contains("sink      out <- [t]: stdout"), "{stdout}");
 }
 
