@@ -522,8 +522,8 @@ mod tests {
                     [sinks.out]\ntype = \"stdout\"\ninputs = [\"in\"]\nformat = \"cef\"\n\
                     [sinks.notype]\ninputs = [\"in\"]\n";
         let errors = errors(text);
-        assert_has(&errors, "sources.net.type: unknown type `kafka`; one of: file, stdin, demo");
-        assert_has(&errors, "sinks.notype.type: missing; one of: file, stdout");
+        assert_has(&errors, "sources.net.type: unknown type `kafka`; one of: file, stdin, demo, syslog");
+        assert_has(&errors, "sinks.notype.type: missing; one of: file, stdout, syslog");
         assert!(errors.iter().any(|e| e.starts_with("colour: unknown key")), "{errors:#?}");
         assert!(errors.iter().any(|e| e.starts_with("sinks.out: unknown field `format`")), "{errors:#?}");
         assert_eq!(errors.len(), 4, "{errors:#?}");

@@ -16,6 +16,8 @@ pub mod metrics;
 pub mod plugins;
 pub mod sinks;
 pub mod sources;
+pub mod syslog;
 pub mod timestamp;
+pub mod tls;
 pub mod topology;
 pub mod transforms;

@@ -159,6 +159,7 @@ impl Topology {
                 input: receivers.remove(id).expect("a channel per sink"),
                 dead_letter: dead_letter.clone(),
                 metrics: metrics.component(id),
+                shutdown: shutdown.clone(),
             };
             let kind = sink.kind.clone();
             let m = metrics.component(id);

@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod stdout;
+pub mod syslog;
 
 use crate::config::ConfigError;
 use crate::dead_letter::DeadLetter;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// A `[sinks.<id>]` table, less its `inputs`.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,10 +27,12 @@ pub enum SinkConfig {
     File(file::FileSinkConfig),
     /// Print one line per event to standard output.
     Stdout(stdout::StdoutConfig),
+    /// Send each event as a syslog message over UDP, TCP or TLS.
+    Syslog(syslog::SyslogSinkConfig),
 }
 
 /// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "stdout"];
+pub const TYPES: &[&str] = &["file", "stdout", "syslog"];
 
 /// What a running sink is given.
 #[derive(Debug)]
@@ -38,6 +42,10 @@ pub struct SinkContext {
     pub input: mpsc::Receiver<Batch>,
     pub dead_letter: DeadLetter,
     pub metrics: Arc<ComponentMetrics>,
+    /// Cancelled when the router stops. A sink that is retrying an
+    /// unreachable destination gives up then (failing the batch, so its
+    /// source does not count it as delivered) instead of holding shutdown.
+    pub shutdown: CancellationToken,
 }
 
 impl SinkConfig {
@@ -46,6 +54,7 @@ impl SinkConfig {
         match self {
             SinkConfig::File(config) => config.validate(at, errors),
             SinkConfig::Stdout(_) => {}
+            SinkConfig::Syslog(config) => config.validate(at, errors),
         }
     }
 
@@ -54,6 +63,7 @@ impl SinkConfig {
         match self {
             SinkConfig::File(config) => file::run(config, ctx).await,
             SinkConfig::Stdout(config) => stdout::run(config, ctx).await,
+            SinkConfig::Syslog(config) => syslog::run(config, ctx).await,
         }
     }
 }

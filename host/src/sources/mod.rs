@@ -12,6 +12,7 @@ pub mod demo;
 pub mod file;
 pub mod lines;
 pub mod stdin;
+pub mod syslog;
 
 use crate::config::{BatchConfig, ConfigError};
 use crate::dead_letter::DeadLetter;
@@ -33,10 +34,12 @@ pub enum SourceConfig {
     Stdin(stdin::StdinConfig),
     /// Generate realistic sample agent events.
     Demo(demo::DemoConfig),
+    /// Receive syslog messages over UDP, TCP or TLS.
+    Syslog(syslog::SyslogSourceConfig),
 }
 
 /// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "stdin", "demo"];
+pub const TYPES: &[&str] = &["file", "stdin", "demo", "syslog"];
 
 /// What a running source is given.
 #[derive(Debug, Clone)]
@@ -63,6 +66,7 @@ impl SourceConfig {
             SourceConfig::File(config) => config.validate(at, errors),
             SourceConfig::Stdin(config) => config.validate(at, errors),
             SourceConfig::Demo(_) => {}
+            SourceConfig::Syslog(config) => config.validate(at, errors),
         }
     }
 
@@ -72,6 +76,7 @@ impl SourceConfig {
             SourceConfig::File(config) => file::run(config, ctx).await,
             SourceConfig::Stdin(config) => stdin::run(config, ctx).await,
             SourceConfig::Demo(config) => demo::run(config, ctx).await,
+            SourceConfig::Syslog(config) => syslog::run(config, ctx).await,
         }
     }
 }

@@ -1,0 +1,376 @@
+//! TCP and TLS connections of the syslog source: one task per connection.
+//!
+//! A connection is read through the RFC 6587 [`Decoder`] and batched on its
+//! own, so a slow or hostile peer affects nobody else, and a full pipeline
+//! stops the reads (TCP flow control then slows the peer). Connections over
+//! `max_connections` and failed TLS handshakes (such as a client without a
+//! valid certificate under mTLS) are closed, logged and counted as errors.
+
+use super::Batcher;
+use crate::sources::SourceContext;
+use crate::syslog::frame::{Decoder, Frame, Framing};
+use anyhow::Context;
+use futures_util::StreamExt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncRead;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::codec::FramedRead;
+
+/// A peer gets this long to finish its TLS handshake, so that idle or
+/// stalled clients do not hold connection slots.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A pause after a failed `accept` (out of file descriptors …), so that a
+/// lasting failure does not spin.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
+
+/// How connections are read.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Settings {
+    pub framing: Framing,
+    pub max_message_bytes: usize,
+    pub max_connections: usize,
+}
+
+/// Accept connections until shutdown, then wait for each one to send what
+/// it has batched.
+pub(super) async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    settings: Settings,
+    ctx: SourceContext,
+) -> anyhow::Result<()> {
+    let slots = Arc::new(Semaphore::new(settings.max_connections));
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            biased;
+            () = ctx.shutdown.cancelled() => break,
+            Some(done) = connections.join_next(), if !connections.is_empty() => report_panic(done, &ctx),
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        ctx.metrics.error("accepting a syslog connection", &err);
+                        tokio::time::sleep(ACCEPT_PAUSE).await;
+                        continue;
+                    }
+                };
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    let max = settings.max_connections;
+                    ctx.metrics.error(
+                        &format!("refused a syslog connection from {peer}: max_connections ({max}) are open"),
+                        &"too many connections",
+                    );
+                    continue;
+                };
+                connections.spawn(connection(stream, peer, tls.clone(), settings, ctx.clone(), slot));
+            }
+        }
+    }
+    drop(listener);
+    while let Some(done) = connections.join_next().await {
+        report_panic(done, &ctx);
+    }
+    Ok(())
+}
+
+fn report_panic(done: Result<(), tokio::task::JoinError>, ctx: &SourceContext) {
+    if let Err(err) = done {
+        ctx.metrics.error("a syslog connection task failed", &err);
+    }
+}
+
+/// Serve one connection; its slot is given back when it ends.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    settings: Settings,
+    ctx: SourceContext,
+    _slot: OwnedSemaphorePermit,
+) {
+    let result = match tls {
+        None => read_frames(stream, peer, settings, &ctx).await,
+        Some(acceptor) => {
+            let handshake = tokio::select! {
+                () = ctx.shutdown.cancelled() => return,
+                handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)) => handshake,
+            };
+            match handshake {
+                Ok(Ok(stream)) => read_frames(stream, peer, settings, &ctx).await,
+                Ok(Err(err)) => Err(anyhow::Error::new(err).context(format!("TLS handshake with {peer} failed"))),
+                Err(_) => Err(anyhow::anyhow!("no TLS handshake from {peer} within {HANDSHAKE_TIMEOUT:?}")),
+            }
+        }
+    };
+    if let Err(err) = result {
+        ctx.metrics.error("syslog connection closed", &format!("{err:#}"));
+    }
+}
+
+/// Read frames until the peer closes or the router stops, sending events in
+/// batches and rejected frames to the dead-letter output.
+async fn read_frames<S: AsyncRead + Unpin>(
+    stream: S,
+    peer: SocketAddr,
+    settings: Settings,
+    ctx: &SourceContext,
+) -> anyhow::Result<()> {
+    let peer = peer.to_string();
+    let max = settings.max_message_bytes;
+    let mut frames = FramedRead::new(stream, Decoder::new(settings.framing, max));
+    let mut batcher = Batcher::new(ctx.clone());
+    loop {
+        tokio::select! {
+            biased;
+            () = ctx.shutdown.cancelled() => break,
+            () = tokio::time::sleep_until(batcher.due.unwrap_or_else(Instant::now)), if batcher.due.is_some() => {
+                batcher.flush().await?;
+            }
+            frame = frames.next() => match frame {
+                None => break,
+                Some(Ok(Frame::Message(message))) => batcher.message(&message, &peer).await?,
+                Some(Ok(Frame::Oversized { head, len })) => {
+                    let reason = format!(
+                        "syslog message of {len} bytes from {peer} exceeds max_message_bytes ({max}); only its \
+                         first {} bytes are kept",
+                        head.len()
+                    );
+                    batcher.reject(&head, &peer, reason).await;
+                }
+                Some(Ok(Frame::Invalid { reason, bytes })) => {
+                    batcher.reject(&bytes, &peer, format!("invalid syslog frame from {peer}: {reason}")).await;
+                }
+                Some(Err(err)) => {
+                    batcher.flush().await?;
+                    return Err(err).with_context(|| format!("reading from {peer}"));
+                }
+            }
+        }
+    }
+    batcher.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{WAIT, config, start};
+    use crate::config::BatchConfig;
+    use crate::tls::test_certs;
+    use rustls_pki_types::ServerName;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    const RFC5424: &str = "<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 1234 ID47 \
+                           [exampleSDID@32473 iut=\"3\" eventSource=\"Application\"] An application event";
+    const RFC3164: &str = "<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed for lonvick on /dev/pts/8";
+
+    fn batch(max_events: usize) -> BatchConfig {
+        BatchConfig { max_events, timeout: Duration::from_millis(20) }
+    }
+
+    fn octet_counted(message: &str) -> String {
+        format!("{} {message}", message.len())
+    }
+
+    fn assert_5424(event: &serde_json::Value, peer: &str) {
+        assert_eq!(event["message"], "An application event");
+        let syslog = &event["syslog"];
+        assert_eq!(syslog["facility"], 20);
+        assert_eq!(syslog["severity"], 5);
+        assert_eq!(syslog["version"], 1);
+        assert_eq!(syslog["timestamp"], "2003-10-11T22:14:15.003Z");
+        assert_eq!(syslog["hostname"], "mymachine.example.com");
+        assert_eq!(syslog["app_name"], "evntslog");
+        assert_eq!(syslog["procid"], "1234");
+        assert_eq!(syslog["msgid"], "ID47");
+        assert_eq!(syslog["structured_data"]["exampleSDID@32473"]["eventSource"], "Application");
+        assert_eq!(syslog["format"], "rfc5424");
+        assert_eq!(event["source"]["id"], "net");
+        assert_eq!(event["source"]["address"], peer);
+        assert!(event["received_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    }
+
+    fn assert_3164(event: &serde_json::Value) {
+        assert_eq!(event["message"], "'su root' failed for lonvick on /dev/pts/8");
+        assert_eq!(event["syslog"]["facility"], 4);
+        assert_eq!(event["syslog"]["severity"], 2);
+        assert_eq!(event["syslog"]["hostname"], "mymachine");
+        assert_eq!(event["syslog"]["app_name"], "su");
+        assert_eq!(event["syslog"]["procid"], "230");
+        assert_eq!(event["syslog"]["format"], "rfc3164");
+        assert!(event["syslog"].get("version").is_none());
+    }
+
+    #[tokio::test]
+    async fn tcp_octet_counted_and_newline_frames_become_events() {
+        let mut source = start(config("tcp", ""), batch(100), 16).await;
+        let mut client = TcpStream::connect(source.address).await.unwrap();
+        let peer = client.local_addr().unwrap().to_string();
+        let stream = format!("{}{}", octet_counted(RFC5424), octet_counted(RFC3164));
+        client.write_all(stream.as_bytes()).await.unwrap();
+        let events = source.events(2).await;
+        assert_5424(&events[0], &peer);
+        assert_3164(&events[1]);
+
+        // A second connection, newline-framed, detected on its own.
+        let mut other = TcpStream::connect(source.address).await.unwrap();
+        other.write_all(format!("{RFC3164}\n{RFC5424}\n").as_bytes()).await.unwrap();
+        let events = source.events(2).await;
+        assert_3164(&events[0]);
+        assert_5424(&events[1], &other.local_addr().unwrap().to_string());
+        drop((client, other));
+        assert_eq!(source.metrics.counts().received, 4);
+        assert_eq!(source.stop().await, Vec::<serde_json::Value>::new());
+    }
+
+    #[tokio::test]
+    async fn batches_are_cut_at_max_events_per_connection() {
+        let mut source = start(config("tcp", "framing = \"newline\""), batch(2), 16).await;
+        let mut client = TcpStream::connect(source.address).await.unwrap();
+        client.write_all(b"<13>one\n<13>two\n<13>three\n").await.unwrap();
+        let messages = |events: Vec<serde_json::Value>| -> Vec<String> {
+            events.iter().map(|e| e["message"].as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(messages(source.next().await), ["one", "two"]);
+        // The third waits for the timeout, the connection still open.
+        assert_eq!(messages(source.next().await), ["three"]);
+        drop(client);
+        source.stop().await;
+    }
+
+    #[tokio::test]
+    async fn an_oversized_frame_goes_to_the_dead_letter_and_the_next_one_arrives() {
+        let mut source = start(config("tcp", "max_message_bytes = 64"), batch(100), 16).await;
+        let mut client = TcpStream::connect(source.address).await.unwrap();
+        let long = format!("<13>1 - - - - - - {}", "x".repeat(200));
+        let stream = format!("{}{}", octet_counted(&long), octet_counted("<13>1 - mymachine.example.com app - - - hi"));
+        client.write_all(stream.as_bytes()).await.unwrap();
+        let events = source.events(1).await;
+        assert_eq!(events[0]["syslog"]["hostname"], "mymachine.example.com");
+        drop(client);
+        let dead = source.stop().await;
+        assert_eq!(dead.len(), 1, "{dead:#?}");
+        let reason = dead[0]["reason"].as_str().unwrap();
+        assert!(reason.contains(&format!("syslog message of {} bytes from 127.0.0.1:", long.len())), "{reason}");
+        assert!(reason.contains("exceeds max_message_bytes (64)"), "{reason}");
+        assert!(dead[0]["event"]["message"].as_str().unwrap().starts_with("<13>1 - - - - - - xxx"));
+        assert_eq!(dead[0]["event"]["source"]["address"], events[0]["source"]["address"]);
+    }
+
+    #[tokio::test]
+    async fn a_connection_over_max_connections_is_refused_and_counted() {
+        let mut source = start(config("tcp", "max_connections = 1"), batch(1), 16).await;
+        let mut first = TcpStream::connect(source.address).await.unwrap();
+        first.write_all(b"<13>first\n").await.unwrap();
+        assert_eq!(source.events(1).await[0]["message"], "first");
+
+        let mut second = TcpStream::connect(source.address).await.unwrap();
+        let mut buf = [0; 16];
+        let read = tokio::time::timeout(WAIT, second.read(&mut buf)).await.expect("the refused peer is closed");
+        assert!(read.is_err() || read.unwrap() == 0, "closed without data");
+        assert_eq!(source.metrics.counts().errors, 1);
+
+        // Its slot is free again once the first peer has gone.
+        drop(first);
+        let mut third = loop {
+            let mut third = TcpStream::connect(source.address).await.unwrap();
+            let _ = third.write_all(b"<13>third\n").await;
+            if tokio::time::timeout(Duration::from_millis(200), third.read(&mut buf)).await.is_err() {
+                break third; // Not closed: accepted.
+            }
+        };
+        third.shutdown().await.unwrap();
+        assert_eq!(source.events(1).await[0]["message"], "third");
+        source.stop().await;
+    }
+
+    #[tokio::test]
+    async fn shutdown_sends_what_open_connections_have_batched() {
+        let batch = BatchConfig { max_events: 100, timeout: Duration::from_secs(60) };
+        let mut source = start(config("tcp", ""), batch, 16).await;
+        let mut client = TcpStream::connect(source.address).await.unwrap();
+        client.write_all(b"<13>kept\n").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        source.shutdown.cancel();
+        assert_eq!(source.next().await[0]["message"], "kept");
+        source.stop().await;
+        drop(client);
+    }
+
+    async fn tls_client(
+        address: std::net::SocketAddr,
+        certs: &test_certs::Certs,
+        with_cert: bool,
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+        let tls = crate::tls::ClientTlsConfig {
+            ca: Some(certs.ca.clone()),
+            cert: with_cert.then(|| certs.client_cert.clone()),
+            key: with_cert.then(|| certs.client_key.clone()),
+            server_name: None,
+        };
+        let connector = tokio_rustls::TlsConnector::from(tls.load().unwrap());
+        let tcp = TcpStream::connect(address).await.unwrap();
+        connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await
+    }
+
+    fn tls_config(certs: &test_certs::Certs, client_ca: bool) -> super::super::SyslogSourceConfig {
+        let mut tls = format!("tls = {{ cert = {:?}, key = {:?}", certs.server_cert, certs.server_key);
+        if client_ca {
+            tls.push_str(&format!(", client_ca = {:?}", certs.ca));
+        }
+        config("tls", &format!("{tls} }}"))
+    }
+
+    #[tokio::test]
+    async fn tls_clients_get_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let certs = test_certs::make(dir.path());
+        let mut source = start(tls_config(&certs, false), batch(100), 16).await;
+        let mut client = tls_client(source.address, &certs, false).await.unwrap();
+        client.write_all(octet_counted(RFC5424).as_bytes()).await.unwrap();
+        client.flush().await.unwrap();
+        let peer = client.get_ref().0.local_addr().unwrap().to_string();
+        assert_5424(&source.events(1).await[0], &peer);
+        drop(client);
+        source.stop().await;
+    }
+
+    #[tokio::test]
+    async fn mutual_tls_refuses_a_client_without_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let certs = test_certs::make(dir.path());
+        let mut source = start(tls_config(&certs, true), batch(100), 16).await;
+
+        // TLS 1.3 clients finish their side before the server has checked
+        // them: the refusal shows as an alert or a close on the first read.
+        if let Ok(mut anonymous) = tls_client(source.address, &certs, false).await {
+            let _ = anonymous.write_all(b"<13>must not arrive\n").await;
+            let _ = anonymous.flush().await;
+            let mut buf = [0; 16];
+            let read = tokio::time::timeout(WAIT, anonymous.read(&mut buf)).await.expect("the server answers");
+            assert!(read.is_err() || read.unwrap() == 0, "refused");
+        }
+        let errors = source.metrics.clone();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while errors.counts().errors == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "the failed handshake is counted");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+
+        let mut client = tls_client(source.address, &certs, true).await.unwrap();
+        client.write_all(b"<13>signed\n").await.unwrap();
+        client.flush().await.unwrap();
+        assert_eq!(source.events(1).await[0]["message"], "signed");
+        drop(client);
+        assert_eq!(source.metrics.counts().received, 1, "the anonymous message never arrived");
+        source.stop().await;
+    }
+}

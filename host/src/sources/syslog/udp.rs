@@ -1,0 +1,261 @@
+//! UDP for the syslog source: one datagram is one message (RFC 5426).
+//!
+//! UDP has no flow control: while the pipeline is busy, datagrams wait in
+//! the socket's receive buffer, and when it is full the kernel drops them.
+//! The source asks for a large buffer, and on Linux it turns on
+//! `SO_RXQ_OVFL`, so that every datagram carries the socket's running count
+//! of drops: each increase is logged and counted as an error, never silent.
+
+use super::Batcher;
+use crate::sources::SourceContext;
+use anyhow::Context;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::time::Instant;
+
+/// A pause after a failed receive, so that a lasting failure does not spin.
+const ERROR_PAUSE: Duration = Duration::from_millis(10);
+
+/// A UDP socket bound to `address` with a receive buffer of (up to)
+/// `receive_buffer_bytes` and drop counting turned on.
+pub(super) fn bind(address: SocketAddr, receive_buffer_bytes: usize) -> anyhow::Result<UdpSocket> {
+    let socket =
+        Socket::new(Domain::for_address(address), Type::DGRAM, Some(Protocol::UDP)).context("creating a UDP socket")?;
+    // The kernel silently caps the size at net.core.rmem_max; what was
+    // granted is logged below.
+    socket.set_recv_buffer_size(receive_buffer_bytes).context("setting the UDP receive buffer size")?;
+    #[cfg(target_os = "linux")]
+    linux::count_drops(&socket).context("turning on SO_RXQ_OVFL")?;
+    socket.set_nonblocking(true).context("making the UDP socket non-blocking")?;
+    socket.bind(&address.into()).with_context(|| format!("binding {address}"))?;
+    let granted = socket.recv_buffer_size().unwrap_or(0);
+    tracing::debug!(%address, asked = receive_buffer_bytes, granted, "UDP receive buffer");
+    UdpSocket::from_std(socket.into()).context("registering the UDP socket")
+}
+
+/// Receive datagrams until shutdown.
+pub(super) async fn serve(socket: UdpSocket, max_message_bytes: usize, ctx: SourceContext) -> anyhow::Result<()> {
+    // One byte more than allowed, so that a datagram of more is seen as
+    // such even where the kernel does not tell the full length.
+    let mut buf = vec![0; max_message_bytes + 1];
+    let mut batcher = Batcher::new(ctx.clone());
+    let mut drops_seen = 0u32;
+    let local = socket.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    loop {
+        tokio::select! {
+            biased;
+            () = ctx.shutdown.cancelled() => break,
+            () = tokio::time::sleep_until(batcher.due.unwrap_or_else(Instant::now)), if batcher.due.is_some() => {
+                batcher.flush().await?;
+            }
+            received = receive(&socket, &mut buf) => {
+                let datagram = match received {
+                    Ok(datagram) => datagram,
+                    Err(err) => {
+                        ctx.metrics.error(&format!("receiving a syslog datagram on {local}"), &err);
+                        tokio::time::sleep(ERROR_PAUSE).await;
+                        continue;
+                    }
+                };
+                // The count wraps at 2^32; a difference is right across the wrap.
+                if let Some(total) = datagram.drops_so_far
+                    && total != drops_seen
+                {
+                    let dropped = total.wrapping_sub(drops_seen);
+                    drops_seen = total;
+                    ctx.metrics.error(
+                        &format!("{dropped} syslog datagrams to {local} were lost: the receive buffer was full"),
+                        &"receive buffer overflow (raise receive_buffer_bytes and net.core.rmem_max)",
+                    );
+                }
+                let peer = datagram.peer.to_string();
+                if datagram.len <= max_message_bytes {
+                    batcher.message(&buf[..datagram.len], &peer).await?;
+                } else {
+                    let reason = format!(
+                        "syslog datagram of {} bytes from {peer} exceeds max_message_bytes ({max_message_bytes}); \
+                         only its first {max_message_bytes} bytes are kept",
+                        datagram.len,
+                    );
+                    batcher.reject(&buf[..max_message_bytes], &peer, reason).await;
+                }
+            }
+        }
+    }
+    batcher.flush().await
+}
+
+/// One received datagram; its first bytes are in the caller's buffer.
+#[derive(Debug)]
+struct Datagram {
+    /// Its whole length, which may exceed the buffer.
+    len: usize,
+    peer: SocketAddr,
+    /// The socket's running count of dropped datagrams, when the kernel tells it.
+    drops_so_far: Option<u32>,
+}
+
+#[cfg(target_os = "linux")]
+async fn receive(socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<Datagram> {
+    use std::os::fd::AsRawFd;
+    socket.async_io(tokio::io::Interest::READABLE, || linux::receive(socket.as_raw_fd(), buf)).await
+}
+
+#[cfg(not(target_os = "linux"))]
+async fn receive(socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<Datagram> {
+    let (len, peer) = socket.recv_from(buf).await?;
+    Ok(Datagram { len, peer, drops_so_far: None })
+}
+
+/// `recvmsg(2)` with `MSG_TRUNC` (the whole length) and `SO_RXQ_OVFL` (the
+/// drop count), which neither std nor tokio expose.
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::Datagram;
+    use std::io;
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+    use std::os::fd::{AsRawFd, RawFd};
+
+    /// Ask the kernel to attach the socket's drop count to each datagram.
+    pub fn count_drops(socket: &socket2::Socket) -> io::Result<()> {
+        let on: libc::c_int = 1;
+        // SAFETY: a valid socket and a pointer to a c_int of the given size.
+        let result = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RXQ_OVFL,
+                (&raw const on).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if result == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    }
+
+    /// Receive one datagram without blocking (`WouldBlock` when none waits).
+    pub fn receive(fd: RawFd, buf: &mut [u8]) -> io::Result<Datagram> {
+        // SAFETY (all blocks below): every pointer handed to the kernel
+        // points to a live local of the size given with it; the kernel fills
+        // at most those sizes, and the control messages are read through
+        // the CMSG_* helpers within `msg_controllen`.
+        let mut peer: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        // u64s, so that the control buffer is aligned for `cmsghdr`.
+        let mut control = [0u64; 8];
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = (&raw mut peer).cast();
+        msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = size_of_val(&control) as _;
+        let len = unsafe { libc::recvmsg(fd, &raw mut msg, libc::MSG_TRUNC | libc::MSG_DONTWAIT) };
+        if len < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut drops_so_far = None;
+        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
+        while !cmsg.is_null() {
+            let header = unsafe { &*cmsg };
+            if header.cmsg_level == libc::SOL_SOCKET && header.cmsg_type == libc::SO_RXQ_OVFL {
+                drops_so_far = Some(unsafe { libc::CMSG_DATA(cmsg).cast::<u32>().read_unaligned() });
+            }
+            cmsg = unsafe { libc::CMSG_NXTHDR(&raw const msg, cmsg) };
+        }
+        Ok(Datagram { len: len as usize, peer: socket_addr(&peer)?, drops_so_far })
+    }
+
+    fn socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
+        match libc::c_int::from(storage.ss_family) {
+            libc::AF_INET => {
+                // SAFETY: the family says the storage holds a sockaddr_in.
+                let v4 = unsafe { &*(&raw const *storage).cast::<libc::sockaddr_in>() };
+                let ip = Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr));
+                Ok(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(v4.sin_port))))
+            }
+            libc::AF_INET6 => {
+                // SAFETY: the family says the storage holds a sockaddr_in6.
+                let v6 = unsafe { &*(&raw const *storage).cast::<libc::sockaddr_in6>() };
+                let ip = Ipv6Addr::from(v6.sin6_addr.s6_addr);
+                let port = u16::from_be(v6.sin6_port);
+                Ok(SocketAddr::V6(SocketAddrV6::new(ip, port, v6.sin6_flowinfo, v6.sin6_scope_id)))
+            }
+            family => Err(io::Error::other(format!("a datagram from an address of family {family}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{config, start};
+    use crate::config::BatchConfig;
+    use std::time::Duration;
+    use tokio::net::UdpSocket;
+
+    fn batch(max_events: usize) -> BatchConfig {
+        BatchConfig { max_events, timeout: Duration::from_millis(20) }
+    }
+
+    #[tokio::test]
+    async fn each_datagram_is_one_message() {
+        let mut source = start(config("udp", ""), batch(100), 16).await;
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let peer = client.local_addr().unwrap().to_string();
+        let rfc5424 = "<14>1 2026-11-26T10:00:00.5+01:00 agent-host claude 42 tool [a@1 k=\"v \\\"q\\\"\"] ran tool";
+        client.send_to(rfc5424.as_bytes(), source.address).await.unwrap();
+        // No framing over UDP: a newline inside is part of the message.
+        client.send_to(b"<13>Nov 26 10:00:01 host app: two\nlines", source.address).await.unwrap();
+        let events = source.events(2).await;
+        assert_eq!(events[0]["message"], "ran tool");
+        assert_eq!(events[0]["syslog"]["timestamp"], "2026-11-26T10:00:00.5+01:00");
+        assert_eq!(events[0]["syslog"]["structured_data"]["a@1"]["k"], "v \"q\"");
+        assert_eq!(events[0]["source"]["address"], peer);
+        assert_eq!(events[1]["message"], "two\nlines");
+        assert_eq!(events[1]["syslog"]["format"], "rfc3164");
+        assert_eq!(source.stop().await, Vec::<serde_json::Value>::new());
+    }
+
+    #[tokio::test]
+    async fn an_oversized_datagram_goes_to_the_dead_letter_with_its_length() {
+        let mut source = start(config("udp", "max_message_bytes = 32"), batch(100), 16).await;
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        client.send_to(&[b'y'; 1000], source.address).await.unwrap();
+        client.send_to(b"<13>small", source.address).await.unwrap();
+        assert_eq!(source.events(1).await[0]["message"], "small");
+        let dead = source.stop().await;
+        assert_eq!(dead.len(), 1, "{dead:#?}");
+        let reason = dead[0]["reason"].as_str().unwrap();
+        assert!(reason.contains("datagram of 1000 bytes from 127.0.0.1:"), "{reason}");
+        assert_eq!(dead[0]["event"]["message"], "y".repeat(32));
+    }
+
+    /// Datagrams that arrive while the pipeline is stuck and the buffer is
+    /// full are lost; the loss is counted when the next datagram comes in.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn datagrams_lost_to_a_full_receive_buffer_are_counted() {
+        let config = config("udp", "receive_buffer_bytes = 4096");
+        let mut source = start(config, batch(1), 1).await;
+        let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        // The pipeline takes one batch, the source holds one more while it
+        // waits: the rest stays in (and overflows) the socket buffer.
+        for i in 0..200 {
+            client.send_to(format!("<13>message {i} {}", "z".repeat(500)).as_bytes(), source.address).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(source.metrics.counts().errors, 0, "not seen before the next datagram");
+        let mut received = 0;
+        while let Ok(Some(batch)) = tokio::time::timeout(Duration::from_millis(200), source.batches.recv()).await {
+            received += batch.len();
+        }
+        assert!(received < 200, "some were lost: {received}");
+        client.send_to(b"<13>after", source.address).await.unwrap();
+        let last = source.next().await;
+        assert_eq!(last[0]["message"], "after");
+        assert_eq!(source.metrics.counts().errors, 1, "one report of the loss");
+        assert_eq!(source.metrics.counts().received, received as u64 + 1);
+        source.stop().await;
+    }
+}
