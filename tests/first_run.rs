@@ -1,5 +1,5 @@
 //! A newcomer's first minutes: `sluice demo`, then `sluice run` with no config
-//! on their own agent logs.
+//! on their own agent logs and a syslog message.
 
 mod support;
 
@@ -91,8 +91,15 @@ fn run_without_a_config_tails_agent_logs_and_prints_cef() {
         }
     });
     let line = rx.recv_timeout(Duration::from_secs(60)).expect("a CEF line within a minute");
+
+    // The default pipeline also takes syslog on 127.0.0.1:5514.
+    support::peers::wait_for_listener(5514, Duration::from_secs(30));
+    let payload = r#"{"agent":{"id":"agt-syslog-2"},"event":{"kind":"tool_call"},"tool":{"name":"http.get"}}"#;
+    support::peers::logger(&["-n", "127.0.0.1", "-P", "5514", "--tcp", "--octet-count", "--rfc5424", payload]);
+    let from_syslog = rx.recv_timeout(Duration::from_secs(30)).expect("a CEF line for the syslog message");
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(child.wait().unwrap().success());
+    assert!(from_syslog.contains("suser=agt-syslog-2") && from_syslog.contains("cs3=http.get"), "{from_syslog}");
 
     assert!(line.starts_with("CEF:0|"), "{line}");
     assert!(line.contains("suser=agt-support-7"), "{line}");

@@ -3,7 +3,10 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sluice::config::{Config, ConfigErrors, DEFAULT_CONFIG};
+use sluice::sources::SourceConfig;
+use sluice::sources::demo::DemoConfig;
 use sluice::topology::Topology;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -27,7 +30,8 @@ struct Cli {
 const EXAMPLES: &str = "\
 Examples:
   sluice demo                         see sample agent events go through the default pipeline
-  sluice run                          tail ./agent-logs/*.jsonl, normalise, redact, print CEF
+  sluice run                          tail ./agent-logs/*.jsonl and take syslog on 127.0.0.1:5514,
+                                      normalise, redact, print CEF
   sluice run --config sluice.toml     run your own pipeline
   sluice validate --config sluice.toml
   sluice run --print-default-config > sluice.toml   start a config from the default";
@@ -38,7 +42,8 @@ enum Command {
     /// or until all its sources end.
     Run {
         /// The TOML config; without it the embedded default pipeline runs:
-        /// tail ./agent-logs/*.jsonl → agent-event → redact → cef → stdout.
+        /// tail ./agent-logs/*.jsonl and listen for syslog on 127.0.0.1:5514
+        /// (TCP and UDP) → agent-event → redact → cef → stdout.
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
         /// Print the embedded default config and exit.
@@ -109,16 +114,26 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("configuration is valid\n{}", topology.describe());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { count } => {
-            let text = DEFAULT_CONFIG.replace(
-                "type = \"file\"\ninclude = [\"agent-logs/*.jsonl\"]\nread_from = \"beginning\"",
-                &format!("type = \"demo\"\ncount = {count}"),
-            );
-            let config = Config::parse(&text).map_err(|errors| anyhow::anyhow!("{errors}"))?;
-            run_pipeline(config)
-        }
+        Command::Demo { count } => run_pipeline(demo_config(count)?),
     }
 }
+
+/// The default pipeline with generated events as its only source.
+fn demo_config(count: u64) -> anyhow::Result<Config> {
+    let mut config = Config::parse(DEFAULT_CONFIG).map_err(|errors| anyhow::anyhow!("{errors}"))?;
+    let demo = SourceConfig::Demo(DemoConfig { count, ..DemoConfig::default() });
+    config.sources = BTreeMap::from([(DEMO_SOURCE.to_owned(), demo)]);
+    let transforms: Vec<String> = config.transforms.keys().cloned().collect();
+    for transform in config.transforms.values_mut() {
+        if transform.inputs.iter().any(|input| !transforms.contains(input)) {
+            transform.inputs.retain(|input| transforms.contains(input));
+            transform.inputs.push(DEMO_SOURCE.to_owned());
+        }
+    }
+    Ok(config)
+}
+
+const DEMO_SOURCE: &str = "demo";
 
 fn load(path: Option<&PathBuf>) -> Result<Config, ConfigErrors> {
     match path {
