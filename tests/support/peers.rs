@@ -5,7 +5,33 @@
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Once;
 use std::time::{Duration, Instant};
+
+/// The Debian packages of the peers: rsyslogd, its TLS driver, and logger.
+const PACKAGES: [&str; 3] = ["rsyslog", "rsyslog-gnutls", "bsdutils"];
+
+/// Make sure the peers are installed, installing them from Debian on a fresh
+/// machine, so that `cargo test --workspace` alone sets everything up.
+pub fn ensure_installed() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let missing = |pkg: &str| !Command::new("dpkg").args(["-s", pkg]).output().is_ok_and(|o| o.status.success());
+        if !PACKAGES.iter().any(|pkg| missing(pkg)) {
+            return;
+        }
+        let apt = |args: &[&str]| {
+            Command::new("apt-get")
+                .args(["-o", "DPkg::Lock::Timeout=120", "-y", "-qq"])
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let installed = apt(&["update"]) && apt(&[&["install", "--no-install-recommends"][..], &PACKAGES[..]].concat());
+        assert!(installed, "the interop tests need {PACKAGES:?}: `apt-get install` them (as root)");
+    });
+}
 
 /// A TCP port nothing listens on right now.
 pub fn free_tcp_port() -> u16 {
@@ -28,6 +54,7 @@ pub fn wait_for_listener(port: u16, timeout: Duration) {
 
 /// Run util-linux `logger` with these arguments; it must succeed.
 pub fn logger(args: &[&str]) {
+    ensure_installed();
     let output = Command::new("logger").args(args).output().expect("util-linux logger is installed");
     assert!(output.status.success(), "logger {args:?}: {}", String::from_utf8_lossy(&output.stderr));
 }
@@ -42,6 +69,7 @@ impl Rsyslog {
     /// Start rsyslogd with `config` (its work directory is `dir`), and wait
     /// for it to listen on `port`.
     pub fn start(dir: &Path, config: &str, port: u16) -> Rsyslog {
+        ensure_installed();
         std::fs::create_dir_all(dir).unwrap();
         let conf = dir.join("rsyslog.conf");
         std::fs::write(&conf, format!("global(workDirectory=\"{}\")\n{config}", dir.display())).unwrap();
