@@ -7,6 +7,7 @@
 //! and advances its position (file offset, read window) only when its
 //! batches are done.
 
+pub mod batcher;
 pub mod checkpoint;
 pub mod demo;
 pub mod file;
@@ -57,6 +58,15 @@ pub struct SourceContext {
     /// The router's `data_dir`, for checkpoints.
     pub data_dir: PathBuf,
     pub batch: BatchConfig,
+}
+
+impl SourceContext {
+    /// Send one event that could not become a normal one (an oversized line,
+    /// a broken frame) to the dead-letter output with `reason`.
+    pub async fn reject(&self, event: Event, reason: String) {
+        self.metrics.received(1);
+        self.dead_letter.send(&self.metrics, &crate::event::Batch::new(Vec::new()), vec![(event, reason)]).await;
+    }
 }
 
 impl SourceConfig {

@@ -5,10 +5,10 @@
 //! typing, `tail -f | sluice`) still flows with low latency. There is no
 //! position to keep, so batches carry no acknowledgement.
 
+use super::batcher::Batcher;
 use super::lines::{Line, LineSplitter};
 use super::{Origin, SourceContext, message_event};
 use crate::config::ConfigError;
-use crate::event::{Batch, Event};
 use anyhow::Context;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -52,91 +52,64 @@ async fn read_lines<R: AsyncRead + Unpin>(
     ctx: SourceContext,
 ) -> anyhow::Result<()> {
     let mut splitter = LineSplitter::new(max_line_bytes, 0);
-    let mut batcher = Batcher { ctx: &ctx, max_line_bytes, events: Vec::new(), due: None };
+    let mut batcher = Batcher::new(ctx.batch);
     let mut buf = vec![0; 64 * 1024];
     let mut lines = Vec::new();
     loop {
         tokio::select! {
             biased;
             () = ctx.shutdown.cancelled() => break,
-            () = tokio::time::sleep_until(batcher.due.unwrap_or_else(Instant::now)), if batcher.due.is_some() => {
-                batcher.flush().await?;
+            () = tokio::time::sleep_until(batcher.due().unwrap_or_else(Instant::now)), if batcher.due().is_some() => {
+                batcher.flush(&ctx).await?;
             }
             read = input.read(&mut buf) => {
                 let n = match read.context("reading standard input") {
                     Ok(n) => n,
                     Err(err) => {
-                        batcher.flush().await?;
+                        batcher.flush(&ctx).await?;
                         return Err(err);
                     }
                 };
                 if n == 0 {
                     lines.extend(splitter.finish());
-                    batcher.add(&mut lines).await?;
+                    add_lines(&mut lines, max_line_bytes, &mut batcher, &ctx).await?;
                     break;
                 }
                 splitter.feed(&buf[..n], &mut lines);
-                batcher.add(&mut lines).await?;
+                add_lines(&mut lines, max_line_bytes, &mut batcher, &ctx).await?;
             }
         }
     }
-    batcher.flush().await
+    batcher.flush(&ctx).await
 }
 
-/// Collects events into batches and sends them.
-struct Batcher<'a> {
-    ctx: &'a SourceContext,
+/// Turn lines into events: normal ones are batched, oversized ones go to the
+/// dead-letter output.
+async fn add_lines(
+    lines: &mut Vec<Line>,
     max_line_bytes: usize,
-    events: Vec<Event>,
-    /// When the batch being filled must go, whether full or not.
-    due: Option<Instant>,
-}
-
-impl Batcher<'_> {
-    async fn add(&mut self, lines: &mut Vec<Line>) -> anyhow::Result<()> {
-        if lines.is_empty() {
-            return Ok(());
-        }
-        let ctx = self.ctx;
-        ctx.metrics.received(lines.len());
-        let received_at = crate::timestamp::now_rfc3339();
-        let origin = Origin { id: &ctx.id, path: None, address: None };
-        for line in lines.drain(..) {
-            let event = message_event(&line.text, origin, &received_at);
-            match line.oversized {
-                None => {
-                    self.events.push(event);
-                    self.due.get_or_insert_with(|| Instant::now() + ctx.batch.timeout);
-                }
-                Some(len) => {
-                    let max = self.max_line_bytes;
-                    let reason = format!(
-                        "line of {len} bytes on standard input exceeds max_line_bytes ({max}); only its first {max} \
-                         bytes are kept"
-                    );
-                    ctx.dead_letter.send(&ctx.metrics, &Batch::new(Vec::new()), vec![(event, reason)]).await;
-                }
+    batcher: &mut Batcher,
+    ctx: &SourceContext,
+) -> anyhow::Result<()> {
+    let received_at = crate::timestamp::now_rfc3339();
+    let origin = Origin { id: &ctx.id, path: None, address: None };
+    for line in lines.drain(..) {
+        let event = message_event(&line.text, origin, &received_at);
+        match line.oversized {
+            None => {
+                ctx.metrics.received(1);
+                batcher.push(event, ctx).await?;
             }
-            if self.events.len() >= ctx.batch.max_events.max(1) {
-                self.flush().await?;
+            Some(len) => {
+                let reason = format!(
+                    "line of {len} bytes on standard input exceeds max_line_bytes ({max_line_bytes}); only its first \
+                     {max_line_bytes} bytes are kept"
+                );
+                ctx.reject(event, reason).await;
             }
         }
-        Ok(())
     }
-
-    async fn flush(&mut self) -> anyhow::Result<()> {
-        self.due = None;
-        if self.events.is_empty() {
-            return Ok(());
-        }
-        let events = std::mem::take(&mut self.events);
-        let count = events.len();
-        if self.ctx.out.send(Batch::new(events)).await.is_err() {
-            anyhow::bail!("no component reads from source {} any more", self.ctx.id);
-        }
-        self.ctx.metrics.sent(count);
-        Ok(())
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -144,6 +117,7 @@ mod tests {
     use super::*;
     use crate::config::BatchConfig;
     use crate::dead_letter::DeadLetter;
+    use crate::event::{Batch, Event};
     use crate::fanout::Fanout;
     use crate::metrics::Metrics;
     use std::path::Path;

@@ -16,9 +16,9 @@
 mod stream;
 mod udp;
 
+use super::batcher::Batcher;
 use super::{Origin, SourceContext, message_event};
 use crate::config::ConfigError;
-use crate::event::{Batch, Event};
 use crate::syslog::frame::Framing;
 use crate::tls::ServerTlsConfig;
 use anyhow::Context;
@@ -187,57 +187,43 @@ impl Listener {
     }
 }
 
-/// Collects the events of one connection (or of the UDP socket) into
-/// batches and sends them, waiting while the pipeline is full.
-struct Batcher {
+/// Turns what one connection (or the UDP socket) receives into events, in
+/// batches, waiting while the pipeline is full.
+struct Messages {
     ctx: SourceContext,
-    events: Vec<Event>,
-    /// When the batch being filled must go, whether full or not.
-    due: Option<Instant>,
+    batcher: Batcher,
 }
 
-impl Batcher {
+impl Messages {
     fn new(ctx: SourceContext) -> Self {
-        Batcher { ctx, events: Vec::new(), due: None }
+        Messages { batcher: Batcher::new(ctx.batch), ctx }
+    }
+
+    /// When the batch being filled must go, whether full or not.
+    fn due(&self) -> Option<Instant> {
+        self.batcher.due()
     }
 
     /// One message from `peer` (`ip:port`).
     async fn message(&mut self, bytes: &[u8], peer: &str) -> anyhow::Result<()> {
-        let ctx = &self.ctx;
-        ctx.metrics.received(1);
+        self.ctx.metrics.received(1);
         let received_at = crate::timestamp::now_rfc3339();
-        let origin = Origin { id: &ctx.id, path: None, address: Some(peer) };
-        self.events.push(crate::syslog::parse(bytes).to_event(origin, &received_at));
-        self.due.get_or_insert_with(|| Instant::now() + ctx.batch.timeout);
-        if self.events.len() >= ctx.batch.max_events.max(1) {
-            self.flush().await?;
-        }
-        Ok(())
+        let origin = Origin { id: &self.ctx.id, path: None, address: Some(peer) };
+        let event = crate::syslog::parse(bytes).to_event(origin, &received_at);
+        self.batcher.push(event, &self.ctx).await
     }
 
     /// Something from `peer` that is not a message (an oversized or broken
     /// frame): its first bytes go to the dead-letter output with `reason`.
     async fn reject(&mut self, head: &[u8], peer: &str, reason: String) {
-        let ctx = &self.ctx;
-        ctx.metrics.received(1);
         let received_at = crate::timestamp::now_rfc3339();
-        let origin = Origin { id: &ctx.id, path: None, address: Some(peer) };
+        let origin = Origin { id: &self.ctx.id, path: None, address: Some(peer) };
         let event = message_event(&String::from_utf8_lossy(head), origin, &received_at);
-        ctx.dead_letter.send(&ctx.metrics, &Batch::new(Vec::new()), vec![(event, reason)]).await;
+        self.ctx.reject(event, reason).await;
     }
 
     async fn flush(&mut self) -> anyhow::Result<()> {
-        self.due = None;
-        if self.events.is_empty() {
-            return Ok(());
-        }
-        let events = std::mem::take(&mut self.events);
-        let count = events.len();
-        if self.ctx.out.send(Batch::new(events)).await.is_err() {
-            anyhow::bail!("no component reads from source {} any more", self.ctx.id);
-        }
-        self.ctx.metrics.sent(count);
-        Ok(())
+        self.batcher.flush(&self.ctx).await
     }
 }
 
@@ -246,6 +232,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::config::BatchConfig;
     use crate::dead_letter::DeadLetter;
+    use crate::event::Batch;
     use crate::fanout::Fanout;
     use crate::metrics::{ComponentMetrics, Metrics};
     use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! `max_connections` and failed TLS handshakes (such as a client without a
 //! valid certificate under mTLS) are closed, logged and counted as errors.
 
-use super::Batcher;
+use super::Messages;
 use crate::sources::SourceContext;
 use crate::syslog::frame::{Decoder, Frame, Framing};
 use anyhow::Context;
@@ -126,12 +126,12 @@ async fn read_frames<S: AsyncRead + Unpin>(
     let peer = peer.to_string();
     let max = settings.max_message_bytes;
     let mut frames = FramedRead::new(stream, Decoder::new(settings.framing, max));
-    let mut batcher = Batcher::new(ctx.clone());
+    let mut batcher = Messages::new(ctx.clone());
     loop {
         tokio::select! {
             biased;
             () = ctx.shutdown.cancelled() => break,
-            () = tokio::time::sleep_until(batcher.due.unwrap_or_else(Instant::now)), if batcher.due.is_some() => {
+            () = tokio::time::sleep_until(batcher.due().unwrap_or_else(Instant::now)), if batcher.due().is_some() => {
                 batcher.flush().await?;
             }
             frame = frames.next() => match frame {

@@ -6,7 +6,7 @@
 //! `SO_RXQ_OVFL`, so that every datagram carries the socket's running count
 //! of drops: each increase is logged and counted as an error, never silent.
 
-use super::Batcher;
+use super::Messages;
 use crate::sources::SourceContext;
 use anyhow::Context;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -40,14 +40,14 @@ pub(super) async fn serve(socket: UdpSocket, max_message_bytes: usize, ctx: Sour
     // One byte more than allowed, so that a datagram of more is seen as
     // such even where the kernel does not tell the full length.
     let mut buf = vec![0; max_message_bytes + 1];
-    let mut batcher = Batcher::new(ctx.clone());
+    let mut batcher = Messages::new(ctx.clone());
     let mut drops_seen = 0u32;
     let local = socket.local_addr().map(|a| a.to_string()).unwrap_or_default();
     loop {
         tokio::select! {
             biased;
             () = ctx.shutdown.cancelled() => break,
-            () = tokio::time::sleep_until(batcher.due.unwrap_or_else(Instant::now)), if batcher.due.is_some() => {
+            () = tokio::time::sleep_until(batcher.due().unwrap_or_else(Instant::now)), if batcher.due().is_some() => {
                 batcher.flush().await?;
             }
             received = receive(&socket, &mut buf) => {
