@@ -10,14 +10,19 @@
 //! severity = { value = "5" }              # or a constant
 //! time_format = "epoch_ms"           # rt/start/end: epoch ms (the standard), or "rfc3339" as the event has it
 //! [transforms.format.config.mapping]
-//! suser = "agent.name"               # CEF key = path, list of paths or { value = … }
+//! suser = "agent.id"                 # CEF key = path, list of paths or { value = … }
 //! cs6Label = { value = "model" }
 //! cs6 = "agent.model"
 //! cn1 = false                        # leave a default key out
 //! ```
+//!
+//! Unknown config keys are refused, and so are mapping keys that the ArcSight
+//! connector sets itself (`agent*`, `art`, `rawEvent` …, see module `mapping`):
+//! the error names the key, and the router shows it when it loads the plugin.
 
-use crate::mapping::{Header, Source, default_extension};
+use crate::mapping::{self, Header, default_extension};
 use serde_json::Value;
+use sluice_plugin::fields::{Mapping, Source};
 
 /// How time fields (`rt`, `start`, `end` …) are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,8 +41,8 @@ pub struct Settings {
     pub version: String,
     pub header: Header,
     pub time_format: TimeFormat,
-    /// (CEF key, source), in the order written.
-    pub extension: Vec<(String, Source)>,
+    /// CEF key ← source, in the order written.
+    pub extension: Mapping,
 }
 
 const KEYS: &[&str] = &["vendor", "product", "version", "signature_id", "name", "severity", "time_format", "mapping"];
@@ -58,7 +63,7 @@ impl Settings {
             [("signature_id", &mut header.signature_id), ("name", &mut header.name), ("severity", &mut header.severity)]
         {
             if let Some(spec) = table.get(key) {
-                *slot = source(&format!("config key `{key}`"), spec)?
+                *slot = Source::parse(&format!("config key `{key}`"), spec)?
                     .ok_or_else(|| format!("config key `{key}` cannot be false: the header needs it"))?;
             }
         }
@@ -71,28 +76,8 @@ impl Settings {
             },
         };
         let mut extension = default_extension();
-        match table.get("mapping") {
-            None => {}
-            Some(Value::Object(mapping)) => {
-                for (key, spec) in mapping {
-                    let at = format!("config key `mapping.{key}`");
-                    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                        return Err(format!("{at}: a CEF key holds only letters, digits and `_`"));
-                    }
-                    let position = extension.iter().position(|(k, _)| k == key);
-                    match (source(&at, spec)?, position) {
-                        (Some(source), Some(index)) => extension[index].1 = source,
-                        (Some(source), None) => extension.push((key.clone(), source)),
-                        (None, Some(index)) => {
-                            extension.remove(index);
-                        }
-                        (None, None) => {}
-                    }
-                }
-            }
-            Some(other) => {
-                return Err(format!("config key `mapping` must be a table of CEF key = source, got {other}"));
-            }
+        if let Some(overrides) = table.get("mapping") {
+            extension.apply("mapping", overrides, mapping::check_key)?;
         }
         Ok(Settings {
             vendor: constant("vendor", "sluice")?,
@@ -102,27 +87,6 @@ impl Settings {
             time_format,
             extension,
         })
-    }
-}
-
-/// A source spec: a path, a list of paths, `{ value = … }`, or `false` (none).
-fn source(at: &str, spec: &Value) -> Result<Option<Source>, String> {
-    let path = |value: &Value| match value.as_str() {
-        Some(path) if !path.is_empty() => Ok(path.to_owned()),
-        _ => Err(format!("{at}: a path must be a non-empty string, got {value}")),
-    };
-    match spec {
-        Value::Bool(false) => Ok(None),
-        Value::String(_) => Ok(Some(Source::Paths(vec![path(spec)?]))),
-        Value::Array(items) if !items.is_empty() => {
-            Ok(Some(Source::Paths(items.iter().map(path).collect::<Result<_, _>>()?)))
-        }
-        Value::Object(table) => match (table.len(), table.get("value")) {
-            (1, Some(Value::String(text))) => Ok(Some(Source::Constant(text.clone()))),
-            (1, Some(value @ (Value::Number(_) | Value::Bool(_)))) => Ok(Some(Source::Constant(value.to_string()))),
-            _ => Err(format!("{at}: a constant is written {{ value = \"…\" }}, got {spec}")),
-        },
-        other => Err(format!("{at} must be a path, a list of paths, {{ value = … }} or false, got {other}")),
     }
 }
 
@@ -142,9 +106,9 @@ mod tests {
         assert_eq!(settings.vendor, "AgentSec");
         assert_eq!(settings.product, "agent-events");
         assert_eq!(settings.header.name, Source::Paths(vec!["event.action".into()]));
-        let keys: Vec<&str> = settings.extension.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys[2], "suser");
-        assert_eq!(settings.extension[2].1, Source::Paths(vec!["agent.name".into()]));
+        let keys: Vec<&str> = settings.extension.entries().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys[3], "suser", "an override keeps the key's place");
+        assert_eq!(settings.extension.get("suser"), Some(&Source::paths(&["agent.name"])));
         assert!(!keys.contains(&"cn1") && !keys.contains(&"cn1Label"));
         assert_eq!(keys.last(), Some(&"deviceExternalId"));
     }
@@ -160,5 +124,8 @@ mod tests {
         assert!(error(json!({"mapping": {"msg": {"value": "x", "other": 1}}})).contains("`mapping.msg`"));
         assert!(error(json!({"mapping": {"msg": 3}})).contains("`mapping.msg` must be"));
         assert!(error(json!({"mapping": {"msg": [""]}})).contains("non-empty"));
+        assert!(error(json!({"mapping": {"agentId": "agent.id"}})).contains("`mapping.agentId`: `agentId` is set by"));
+        assert!(error(json!({"mapping": {"art": "time"}})).contains("ArcSight connector"));
+        assert!(error(json!({"mapping": ["msg"]})).contains("`mapping` must be a table"));
     }
 }

@@ -40,15 +40,32 @@ pub fn extension(text: &str, max: usize, out: &mut String) {
     }
 }
 
-/// The standard's maximum length of an extension key's value; keys it does
-/// not list get the common 1023.
+/// The standard's maximum length of an extension key's value, in characters
+/// (CEF Implementation Standard rev. 27, the producer keys that state one).
+/// Keys it gives no length (numbers, addresses, times) and user-defined keys
+/// get 1023, the common string length, so no single value can swamp a line.
 pub fn max_len(key: &str) -> usize {
     match key {
-        "externalId" => 40,
+        "threatAttackID" => 32,
+        "externalId" | "threatActor" => 40,
         "act" | "outcome" => 63,
-        "app" => 31,
+        "reportedResourceName" | "reportedResourceType" => 64,
+        "app" | "proto" => 31,
         "dvchost" => 100,
-        "flexString1Label" | "flexString2Label" => 128,
+        "deviceInboundInterface" | "deviceOutboundInterface" | "devicePayloadId" | "reportedResourceGroupName" => 128,
+        "flexDate1Label" | "flexString1Label" | "flexString2Label" => 128,
+        "destinationDnsDomain"
+        | "deviceDnsDomain"
+        | "deviceExternalId"
+        | "deviceNtDomain"
+        | "dntdom"
+        | "dtz"
+        | "fileHash"
+        | "oldFileHash"
+        | "sntdom"
+        | "sourceDnsDomain" => 255,
+        "reportedResourceID" | "frameworkName" => 256,
+        "requestContext" => 2048,
         "cs1" | "cs2" | "cs3" | "cs4" | "cs5" | "cs6" => 4000,
         _ => 1023,
     }
@@ -92,6 +109,28 @@ mod tests {
         assert_eq!(e(r"C:\temp\n"), r"C:\\temp\\n");
         assert_eq!(e("tab\there é 日本"), "tab\there é 日本");
         assert_eq!(e("=="), r"\=\=");
+    }
+
+    #[test]
+    fn lengths_follow_the_standard() {
+        for (key, max) in [
+            ("externalId", 40),
+            ("act", 63),
+            ("outcome", 63),
+            ("app", 31),
+            ("cs1", 4000),
+            ("cs6", 4000),
+            ("cs1Label", 1023),
+            ("suser", 1023),
+            ("msg", 1023),
+            ("dvchost", 100),
+            ("deviceExternalId", 255),
+            ("requestContext", 2048),
+            ("flexString1Label", 128),
+            ("mySiteKey", 1023),
+        ] {
+            assert_eq!(max_len(key), max, "{key}");
+        }
     }
 
     #[test]

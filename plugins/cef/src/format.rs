@@ -2,12 +2,23 @@
 
 use crate::config::{Settings, TimeFormat};
 use crate::escape::{self, max_len};
-use crate::mapping::Source;
 use serde_json::Value;
-use sluice_plugin::time::Timestamp;
+use sluice_plugin::fields::Source;
 
-/// Extension keys that hold a time, written as epoch milliseconds.
-const TIME_KEYS: &[&str] = &["rt", "start", "end", "art", "deviceCustomDate1", "deviceCustomDate2"];
+/// Extension keys that hold a time, written as epoch milliseconds. (`art`,
+/// the connector's receipt time, is not here: a config may not map it.)
+const TIME_KEYS: &[&str] = &[
+    "rt",
+    "start",
+    "end",
+    "deviceCustomDate1",
+    "deviceCustomDate2",
+    "flexDate1",
+    "fileCreateTime",
+    "fileModificationTime",
+    "oldFileCreateTime",
+    "oldFileModificationTime",
+];
 
 /// The formatter: the settings plus the constant start of every line.
 pub struct Formatter {
@@ -42,14 +53,15 @@ impl Formatter {
         line.push_str(&severity(&header.severity, event));
         line.push('|');
 
+        let extension = self.settings.extension.entries();
         let values: Vec<Option<String>> =
-            self.settings.extension.iter().map(|(key, source)| self.extension_value(key, source, event)).collect();
+            extension.iter().map(|(key, source)| self.extension_value(key, source, event)).collect();
         let mut first = true;
-        for ((key, _), value) in self.settings.extension.iter().zip(&values) {
+        for ((key, _), value) in extension.iter().zip(&values) {
             let Some(value) = value else { continue };
             // A label without its value would name nothing.
             if let Some(base) = key.strip_suffix("Label") {
-                let index = self.settings.extension.iter().position(|(k, _)| k == base);
+                let index = extension.iter().position(|(k, _)| k == base);
                 if index.is_none_or(|index| values[index].is_none()) {
                     continue;
                 }
@@ -69,15 +81,24 @@ impl Formatter {
 impl Formatter {
     fn extension_value(&self, key: &str, source: &Source, event: &Value) -> Option<String> {
         if self.settings.time_format == TimeFormat::EpochMillis && TIME_KEYS.contains(&key) {
-            return match source.value(event)?.as_ref() {
-                Value::String(text) => Timestamp::parse_rfc3339(text),
-                Value::Number(number) => Timestamp::from_epoch(number),
-                _ => None,
-            }
-            .map(|time| time.epoch_millis().to_string());
+            return source.epoch_millis(event).map(|millis| millis.to_string());
         }
-        source.text(event).map(|text| text.into_owned())
+        let text = source.text(event)?;
+        if key == "app" {
+            return Some(application_protocol(&text).map(str::to_ascii_uppercase).unwrap_or_else(|| text.into_owned()));
+        }
+        Some(text.into_owned())
     }
+}
+
+/// `app` is the application protocol (`HTTPS`, `SSHv2` in the standard's
+/// examples): from a URL, its scheme in upper case; `None` when `text` is not
+/// a URL, so a configured constant such as `MCP` is written as it is.
+fn application_protocol(text: &str) -> Option<&str> {
+    let (scheme, _) = text.split_once("://")?;
+    let valid = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(scheme)
 }
 
 /// CEF severity: an integer 0–10, or one of the standard's words; anything
@@ -97,4 +118,18 @@ fn severity(source: &Source, event: &Value) -> String {
         _ => "Unknown",
     }
     .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::application_protocol;
+
+    #[test]
+    fn the_application_protocol_is_a_url_s_scheme() {
+        assert_eq!(application_protocol("https://pastebin.com/api"), Some("https"));
+        assert_eq!(application_protocol("svn+ssh://host/repo"), Some("svn+ssh"));
+        assert_eq!(application_protocol("MCP"), None);
+        assert_eq!(application_protocol("://x"), None);
+        assert_eq!(application_protocol("a b://x"), None);
+    }
 }

@@ -4,7 +4,8 @@
 //!
 //! Escaping and field lengths follow the CEF standard (module `escape`); the field
 //! mapping is a documented table (module `mapping`) that the config overrides key
-//! by key (module `config`).
+//! by key (module `config`). Paths, fallbacks and constants are read by the SDK's
+//! `sluice_plugin::fields`, which the LEEF formatter shares.
 
 mod config;
 mod escape;

@@ -1,63 +1,48 @@
-//! Which event field goes into which CEF field.
+//! Which event field goes into which CEF field: the default table, and the
+//! keys a config may not map.
 //!
-//! The default follows the P1 reference layout (`suser` = the agent,
-//! `duser` = on whose behalf, `cs1`…`cs5` = tenant, session, tool, arguments,
-//! policy) and adds the trace, reason, scope, model and redaction count. The
-//! AI agent never goes into the `agent*` keys: ArcSight connectors set those
-//! to describe themselves.
+//! The agent is bound to every line: its id in `suid`, its name (else its id)
+//! in `suser`, the principal it acts for in `duser`. The AI agent never goes
+//! into the `agent*` keys (`aid`, `ahost`, `art` …): ArcSight connectors set
+//! those to describe themselves, and refuse or overwrite them, so a config
+//! mapping one of them, or any other key the standard reserves for the
+//! consumer, is rejected. Dictionary keys come before custom ones, as the
+//! standard asks (`spriv` for the scope rather than a `csN`); the custom
+//! strings carry the identity context that has no dictionary key.
 //!
-//! | CEF | event field |
-//! | --- | --- |
-//! | SignatureID / Name / Severity | `event.kind` / `event.action`, else `event.kind` / `event.severity` |
-//! | `rt` | `time`, else `received_at` (epoch ms) |
-//! | `externalId` | `event.id` |
-//! | `suser` | `agent.id` |
-//! | `duser` | `delegation.on_behalf_of` |
-//! | `cs1` tenant, `cs2` session | `tenant.id`, `session.id` |
-//! | `act` | `event.kind` |
-//! | `dhost`, `request`, `destinationServiceName` | `destination.host`, `.url`, `.service` |
-//! | `outcome`, `reason`, `cs5` policy, `spriv` | `authz.decision`, `.reason`, `.policy`, `.scope` |
-//! | `cs3` tool, `cs4` args | `tool.name`, `tool.arguments` |
-//! | `cs6` trace | `trace.id` |
-//! | `flexString1` model | `agent.model` |
-//! | `cn1` redactions | `redaction.count` |
-//! | `msg` | the first of `prompt.text`, `output.text`, `reasoning.summary`, `error.message` |
+//! | CEF | event field | max. characters |
+//! | --- | --- | --- |
+//! | header SignatureID | `event.kind` | 1023 |
+//! | header Name | `event.action`, else `event.kind` | 512 |
+//! | header Severity | `event.severity`: 0–10 (rounded, clamped), a standard word, else `Unknown` | – |
+//! | `rt` | `time`, else `received_at`, in epoch milliseconds | – |
+//! | `externalId` | `event.id` | 40 |
+//! | `suid` | `agent.id` | 1023 |
+//! | `suser` | `agent.name`, else `agent.id` | 1023 |
+//! | `duser` | `delegation.on_behalf_of` | 1023 |
+//! | `cs1Label`=tenant, `cs1` | `tenant.id` | 4000 |
+//! | `cs2Label`=session, `cs2` | `session.id` | 4000 |
+//! | `act` | `event.kind` | 63 |
+//! | `app` | the scheme of `destination.url`, upper case (`HTTPS`) | 31 |
+//! | `dhost` | `destination.host` | 1023 |
+//! | `request` | `destination.url` | 1023 |
+//! | `destinationServiceName` | `destination.service` | 1023 |
+//! | `outcome` | `authz.decision`, else `event.outcome` | 63 |
+//! | `reason` | `authz.reason` | 1023 |
+//! | `cs3Label`=tool, `cs3` | `tool.name` | 4000 |
+//! | `cs4Label`=args, `cs4` | `tool.arguments` (compact JSON) | 4000 |
+//! | `cs5Label`=policy, `cs5` | `authz.policy` | 4000 |
+//! | `cs6Label`=trace, `cs6` | `trace.id` | 4000 |
+//! | `spriv` | `authz.scope`, comma-separated | 1023 |
+//! | `flexString1Label`=model, `flexString1` | `agent.model` | 1023 |
+//! | `cn1Label`=redactions, `cn1` | `redaction.count` | – |
+//! | `msg` | the first of `prompt.text`, `output.text`, `reasoning.summary`, `error.message` | 1023 |
+//!
+//! A field that is absent, null or empty is left out, and so is a label whose
+//! field is. Values are cut to the standard's length for their key (module
+//! `escape`); keys the table does not list get 1023.
 
-use serde_json::Value;
-use std::borrow::Cow;
-
-/// Where a CEF field's value comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Source {
-    /// The first of these dotted paths that holds a value.
-    Paths(Vec<String>),
-    /// Always this text.
-    Constant(String),
-}
-
-impl Source {
-    fn paths(paths: &[&str]) -> Source {
-        Source::Paths(paths.iter().map(|p| (*p).to_owned()).collect())
-    }
-
-    /// The field's text for `event`; `None` when absent, null or empty.
-    pub fn text<'e>(&'e self, event: &'e Value) -> Option<Cow<'e, str>> {
-        match self {
-            Source::Constant(text) => Some(Cow::Borrowed(text.as_str())).filter(|t| !t.is_empty()),
-            Source::Paths(paths) => paths.iter().find_map(|path| lookup(event, path).and_then(render)),
-        }
-    }
-
-    /// The raw value, for fields that convert it (timestamps).
-    pub fn value<'e>(&'e self, event: &'e Value) -> Option<Cow<'e, Value>> {
-        match self {
-            Source::Constant(text) => Some(Cow::Owned(Value::String(text.clone()))),
-            Source::Paths(paths) => {
-                paths.iter().find_map(|path| lookup(event, path).filter(|v| !v.is_null())).map(Cow::Borrowed)
-            }
-        }
-    }
-}
+use sluice_plugin::fields::{Mapping, Source};
 
 /// The header's per-event fields.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,23 +63,25 @@ impl Default for Header {
 }
 
 /// The default extension, in the order it is written.
-pub fn default_extension() -> Vec<(String, Source)> {
+pub fn default_extension() -> Mapping {
     let path = |key: &str, paths: &[&str]| (key.to_owned(), Source::paths(paths));
-    let constant = |key: &str, text: &str| (key.to_owned(), Source::Constant(text.to_owned()));
-    vec![
+    let constant = |key: &str, text: &str| (key.to_owned(), Source::constant(text));
+    Mapping::new(vec![
         path("rt", &["time", "received_at"]),
         path("externalId", &["event.id"]),
-        path("suser", &["agent.id"]),
+        path("suid", &["agent.id"]),
+        path("suser", &["agent.name", "agent.id"]),
         path("duser", &["delegation.on_behalf_of"]),
         constant("cs1Label", "tenant"),
         path("cs1", &["tenant.id"]),
         constant("cs2Label", "session"),
         path("cs2", &["session.id"]),
         path("act", &["event.kind"]),
+        path("app", &["destination.url"]),
         path("dhost", &["destination.host"]),
         path("request", &["destination.url"]),
         path("destinationServiceName", &["destination.service"]),
-        path("outcome", &["authz.decision"]),
+        path("outcome", &["authz.decision", "event.outcome"]),
         path("reason", &["authz.reason"]),
         constant("cs3Label", "tool"),
         path("cs3", &["tool.name"]),
@@ -110,57 +97,79 @@ pub fn default_extension() -> Vec<(String, Source)> {
         constant("cn1Label", "redactions"),
         path("cn1", &["redaction.count"]),
         path("msg", &["prompt.text", "output.text", "reasoning.summary", "error.message"]),
-    ]
+    ])
 }
 
-fn lookup<'e>(event: &'e Value, path: &str) -> Option<&'e Value> {
-    path.split('.').try_fold(event, |node, key| match node {
-        Value::Object(map) => map.get(key),
-        Value::Array(items) => items.get(key.parse::<usize>().ok()?),
-        _ => None,
-    })
-}
+/// Keys that only the consumer sets (CEF standard rev. 27, "audience:
+/// consumer"), besides every key starting with `agent`.
+const CONSUMER_KEYS: &[&str] = &[
+    "agt",
+    "ahost",
+    "aid",
+    "amac",
+    "art",
+    "at",
+    "atz",
+    "av",
+    "customerExternalID",
+    "customerURI",
+    "destinationTranslatedZoneExternalID",
+    "destinationTranslatedZoneURI",
+    "destinationZoneExternalID",
+    "destinationZoneURI",
+    "deviceTranslatedZoneExternalID",
+    "deviceTranslatedZoneURI",
+    "deviceZoneExternalID",
+    "deviceZoneURI",
+    "dlat",
+    "dlong",
+    "eventId",
+    "rawEvent",
+    "slat",
+    "slong",
+    "sourceTranslatedZoneExternalID",
+    "sourceTranslatedZoneURI",
+    "sourceZoneExternalID",
+    "sourceZoneURI",
+];
 
-/// A value as CEF text: strings as they are, a list of plain values joined
-/// with commas, anything structured as compact JSON.
-fn render(value: &Value) -> Option<Cow<'_, str>> {
-    let text = match value {
-        Value::Null => return None,
-        Value::String(text) => Cow::Borrowed(text.as_str()),
-        Value::Bool(_) | Value::Number(_) => Cow::Owned(value.to_string()),
-        Value::Array(items) if items.iter().all(|item| !item.is_array() && !item.is_object()) => {
-            Cow::Owned(items.iter().filter_map(|item| render(item).map(Cow::into_owned)).collect::<Vec<_>>().join(","))
-        }
-        Value::Array(_) | Value::Object(_) => Cow::Owned(value.to_string()),
-    };
-    Some(text).filter(|t| !t.is_empty())
+/// Whether a config may map `key`: letters and digits only (the standard's
+/// key syntax; `_` is tolerated as ArcSight parsers accept it), and not a key
+/// the consumer sets.
+pub fn check_key(key: &str) -> Result<(), String> {
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err("a CEF key holds only letters, digits and `_`".to_owned());
+    }
+    if key.starts_with("agent") || CONSUMER_KEYS.contains(&key) {
+        return Err(format!(
+            "`{key}` is set by the ArcSight connector to describe itself, never by a producer; \
+             the AI agent goes in `suid`/`suser`"
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn renders_each_kind_of_value() {
-        let event = json!({"s": "x", "n": 3, "b": true, "l": ["read", "write"], "o": {"url": "u"}, "e": "", "z": null,
-                           "m": [{"a": 1}]});
-        let text = |path: &str| Source::paths(&[path]).text(&event).map(Cow::into_owned);
-        assert_eq!(text("s").as_deref(), Some("x"));
-        assert_eq!(text("n").as_deref(), Some("3"));
-        assert_eq!(text("b").as_deref(), Some("true"));
-        assert_eq!(text("l").as_deref(), Some("read,write"));
-        assert_eq!(text("o").as_deref(), Some(r#"{"url":"u"}"#));
-        assert_eq!(text("m").as_deref(), Some(r#"[{"a":1}]"#));
-        assert_eq!(text("e"), None);
-        assert_eq!(text("z"), None);
-        assert_eq!(text("missing.path"), None);
+    fn the_default_never_uses_consumer_keys_and_pairs_every_label() {
+        let mapping = default_extension();
+        for (key, _) in mapping.entries() {
+            assert_eq!(check_key(key), Ok(()), "{key}");
+            if let Some(base) = key.strip_suffix("Label") {
+                assert!(mapping.get(base).is_some(), "{key} labels nothing");
+            }
+        }
     }
 
     #[test]
-    fn falls_back_through_paths() {
-        let event = json!({"output": {"text": "done"}});
-        let source = Source::paths(&["prompt.text", "output.text"]);
-        assert_eq!(source.text(&event).as_deref(), Some("done"));
+    fn connector_keys_are_refused() {
+        for key in ["agentId", "agentHostName", "aid", "ahost", "art", "rawEvent", "eventId"] {
+            assert!(check_key(key).unwrap_err().contains("ArcSight connector"), "{key}");
+        }
+        assert!(check_key("bad key").unwrap_err().contains("letters, digits"));
+        assert_eq!(check_key("deviceExternalId"), Ok(()));
     }
 }

@@ -110,13 +110,15 @@ fn a_tool_call_parses_back_to_its_fields() {
     let expected: BTreeMap<String, String> = [
         ("rt", "1795696205123"),
         ("externalId", "evt-00000042"),
-        ("suser", "agent-07"),
+        ("suid", "agent-07"),
+        ("suser", "planner"),
         ("duser", "user:u1042"),
         ("cs1Label", "tenant"),
         ("cs1", "acme-fin"),
         ("cs2Label", "session"),
         ("cs2", "sess-1a2b"),
         ("act", "tool_call"),
+        ("app", "HTTPS"),
         ("dhost", "pastebin.com"),
         ("request", "https://pastebin.com/api?k=[REDACTED]"),
         ("destinationServiceName", "pastebin"),
@@ -154,7 +156,7 @@ fn tricky_escapes_exactly() {
     assert_eq!(
         out,
         concat!(
-            r"CEF:0|Ven\|dor|Pro\\duct|1.0|prompt|a\|b\\c=d  e|3|suser=x\=y \\ z act=prompt ",
+            r"CEF:0|Ven\|dor|Pro\\duct|1.0|prompt|a\|b\\c=d  e|3|suid=x\=y \\ z suser=x\=y \\ z act=prompt ",
             r"msg=line1\nline2\r\nkey\=value \\n literal | pipe",
             "\ttab é"
         )
@@ -162,6 +164,7 @@ fn tricky_escapes_exactly() {
     let (header, ext) = parse(&out);
     assert_eq!(header[1], "Ven|dor");
     assert_eq!(header[5], "a|b\\c=d  e");
+    assert_eq!(ext["suid"], "x=y \\ z");
     assert_eq!(ext["suser"], "x=y \\ z");
     assert_eq!(ext["msg"], event["prompt"]["text"]);
 }
@@ -172,7 +175,7 @@ fn empty_and_missing_fields_are_left_out_with_their_labels() {
     assert_eq!(
         out,
         format!(
-            "CEF:0|sluice|agent-events|{}|lifecycle|lifecycle|Unknown|suser=a act=lifecycle",
+            "CEF:0|sluice|agent-events|{}|lifecycle|lifecycle|Unknown|suid=a suser=a act=lifecycle",
             env!("CARGO_PKG_VERSION")
         )
     );
@@ -249,4 +252,42 @@ fn bad_events_fail_and_bad_config_is_refused() {
     assert!(matches!(cef.process("[1]"), Outcome::Fail(r) if r.contains("not an object")));
     assert!(matches!(cef.process("{"), Outcome::Fail(r) if r.contains("not valid JSON")));
     assert!(Cef::init(json!({"mapping": {"msg": 1}})).err().unwrap().contains("mapping.msg"));
+}
+
+#[test]
+fn act_outcome_and_app_keep_their_own_lengths() {
+    let long = "x".repeat(100);
+    let event = json!({"event": {"kind": long, "outcome": long}, "agent": {"id": "a"},
+                       "destination": {"url": format!("{long}://host/")}});
+    let (header, ext) = parse(&line(json!({}), &event));
+    assert_eq!(header[4].len(), 100, "the header's SignatureID allows 1023");
+    assert_eq!(ext["act"].len(), 63);
+    assert_eq!(ext["outcome"].len(), 63);
+    assert_eq!(ext["app"], "X".repeat(31));
+    assert_eq!(ext["request"].len(), format!("{long}://host/").len());
+}
+
+#[test]
+fn outcome_is_the_decision_else_the_event_outcome() {
+    let ext = |event: Value| parse(&line(json!({}), &event)).1;
+    assert_eq!(ext(json!({"event": {"outcome": "failure"}, "authz": {"decision": "allow"}}))["outcome"], "allow");
+    assert_eq!(ext(json!({"event": {"outcome": "failure"}}))["outcome"], "failure");
+    assert!(!ext(json!({"event": {"kind": "prompt"}})).contains_key("outcome"));
+}
+
+#[test]
+fn the_agent_is_never_written_into_connector_keys() {
+    let out = line(json!({}), &tool_call());
+    let (_, ext) = parse(&out);
+    assert!(
+        ext.keys().all(|key| !key.starts_with("agent") && !["aid", "ahost", "art", "at", "av"].contains(&key.as_str()))
+    );
+    let refused = Cef::init(json!({"mapping": {"aid": "agent.id"}})).err().unwrap();
+    assert!(refused.contains("`mapping.aid`") && refused.contains("ArcSight connector"), "{refused}");
+}
+
+#[test]
+fn app_keeps_a_configured_constant() {
+    let (_, ext) = parse(&line(json!({"mapping": {"app": {"value": "MCP"}}}), &tool_call()));
+    assert_eq!(ext["app"], "MCP");
 }

@@ -5,7 +5,8 @@
 //! a WebAssembly component that the router loads. This crate hides the
 //! generated bindings of the `sluice:plugin` WIT contract: the instance state,
 //! the batch loop and the outcome encoding live here, so a plugin is only its
-//! own logic.
+//! own logic. Formatters share [`fields`] (mapping tables of paths, fallbacks
+//! and constants) and [`time`] (reading an event's timestamps).
 //!
 //! ```no_run
 //! use sluice_plugin::{Outcome, Plugin, export_plugin};
@@ -32,6 +33,7 @@ pub mod bindings {
     });
 }
 
+pub mod fields;
 pub mod log;
 pub mod time;
 

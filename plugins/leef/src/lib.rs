@@ -1,0 +1,62 @@
+//! Plugin `leef`: format the canonical agent event as one IBM QRadar LEEF line
+//! (`LEEF:1.0|Vendor|Product|Version|EventID|key=value<TAB>key=value…`, or
+//! LEEF 2.0 with a chosen delimiter named in the header) that the sinks send
+//! instead of the JSON; the event itself passes on unchanged.
+//!
+//! The field mapping is a documented table (module `mapping`) that the config
+//! overrides key by key (module `config`), read through the SDK's
+//! `sluice_plugin::fields` as the CEF formatter reads its own. LEEF has no
+//! escaping, so characters that would break a field are replaced and counted
+//! in the plugin's log (module `safe`).
+
+mod config;
+mod format;
+mod mapping;
+mod safe;
+
+use serde_json::Value;
+use sluice_plugin::{Outcome, Plugin, export_plugin, log};
+
+/// The plugin instance.
+pub struct Leef {
+    formatter: format::Formatter,
+    tally: safe::Tally,
+}
+
+impl Plugin for Leef {
+    fn init(config: Value) -> Result<Self, String> {
+        let (formatter, replaced) = format::Formatter::new(config::Settings::parse(&config)?);
+        if replaced > 0 {
+            log::warn(
+                "the configured header fields hold characters LEEF cannot carry; each is replaced by a space",
+                &[("characters", &replaced.to_string())],
+            );
+        }
+        Ok(Leef { formatter, tally: safe::Tally::default() })
+    }
+
+    fn process(&mut self, event: &str) -> Outcome {
+        let event = match serde_json::from_str::<Value>(event) {
+            Ok(event @ Value::Object(_)) => event,
+            Ok(_) => return Outcome::Fail("event is JSON but not an object".to_owned()),
+            Err(err) => return Outcome::Fail(format!("event is not valid JSON: {err}")),
+        };
+        let (line, replaced) = self.formatter.format(&event);
+        if self.tally.add(&replaced) {
+            log::warn(
+                "replaced characters that LEEF cannot carry (delimiter, `|` in the header, TAB, CR, LF) by spaces",
+                &[
+                    ("events", &self.tally.events.to_string()),
+                    ("characters", &self.tally.characters.to_string()),
+                    ("latest_fields", &replaced.fields.join(",")),
+                ],
+            );
+        }
+        Outcome::Emit(line)
+    }
+}
+
+export_plugin!(Leef);
+
+#[cfg(test)]
+mod tests;
