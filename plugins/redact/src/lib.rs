@@ -1,14 +1,69 @@
-//! Plugin `redact`: mask secrets and personal data in every string of an
-//! event — nested objects, lists, a raw `message` — before it leaves for the
-//! SIEM, and record what was masked in the event's `redaction` object.
+//! Plugin `redact`: remove secrets and personal data from every string of an
+//! event — nested objects, lists, a raw `message`, member names if asked —
+//! before it leaves for the SIEM, and record what was found in the event's
+//! `redaction` object (module `report`).
 //!
-//! Built-in rules cover cloud and AI-provider keys, tokens, passwords,
-//! private keys, e-mail addresses and payment, social-security and bank
-//! numbers (module `rules`); the config switches them and adds custom regular
-//! expressions (module `config`). An event with nothing to mask passes on
-//! untouched (no copy back to the router).
+//! Each rule is on by default and can be switched off, and each has a mode:
+//! `mask` writes a marker naming the rule (`[REDACTED:email]`), `hash` writes
+//! a keyed tag (`[HASH:email:3f9c0a7d1b2e4c5f]`, module `hash`) so that the
+//! same secret correlates across events without being shown, and `drop`
+//! removes the field. Rules of your own are regular expressions. The config
+//! is described in module `config`.
+//!
+//! ## Built-in rules
+//!
+//! In the order they claim text (module `rules`; the checks are in `checks`).
+//!
+//! | rule | what it finds | default mode |
+//! |---|---|---|
+//! | `private_key` | PEM private-key blocks, `BEGIN` to `END` (or to the end of a cut-off string) | mask |
+//! | `jwt` | JSON Web Tokens `eyJ….ey….signature` | mask |
+//! | `aws_access_key` | AWS access key ids `AKIA…`, `ASIA…` | mask |
+//! | `anthropic_key` | Anthropic API keys `sk-ant-…` | mask |
+//! | `openai_key` | OpenAI keys `sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`, `sk-` and 32+ alphanumerics | mask |
+//! | `github_token` | GitHub tokens `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_` | mask |
+//! | `gitlab_token` | GitLab tokens `glpat-`, `glrt-`, `gldt-` …, runner registration `GR1348941…` | mask |
+//! | `slack_token` | Slack tokens `xoxb-`, `xoxp-` …, app tokens `xapp-`, incoming-webhook URLs | mask |
+//! | `google_api_key` | Google API keys `AIza…` | mask |
+//! | `google_oauth_token` | Google OAuth tokens `ya29.…`, `1//0…`, client secrets `GOCSPX-…` | mask |
+//! | `stripe_key` | Stripe keys `sk_live_…`, `rk_test_…`, webhook secrets `whsec_…` | mask |
+//! | `url_password` | the password in `scheme://user:password@host` | mask |
+//! | `email` | e-mail addresses, Latin letters with diacritics included | mask |
+//! | `iban` | IBANs, compact or grouped: an issuing country, its length, ISO 13616 check digits | mask |
+//! | `card_number` | card numbers, whole or grouped by spaces or dashes: issuer range and length, Luhn | mask |
+//! | `us_ssn` | US social security numbers `123-45-6789` in issued ranges, 9 digits after `SSN` | mask |
+//! | `phone` | `+` and 8–15 digits; national formats with separators; digits after `phone:`, `tel:` | mask |
+//! | `aws_secret_key` | AWS secret access keys after `aws_secret_access_key` or `SecretAccessKey` | mask |
+//! | `bearer_token` | the credential after `Bearer` or in an `Authorization:` header | mask |
+//! | `password` | the value after a secret-like name (`password=`, `DB_PASSWORD:`, `x-api-key:`) | mask |
+//!
+//! Where a name says what follows is a secret (`url_password`,
+//! `aws_secret_key`, `bearer_token`, `password`), the name, scheme, user and
+//! host stay readable and only the secret goes. `password` also takes the
+//! whole string value of a member named like a secret (`"password"`,
+//! `"client_secret"`, `"Authorization"`, `"cookie"`, `"token"`), and the
+//! value after `--password` and the like on a command line. Phone numbers are
+//! international (`+` and 8–15 digits, E.164's limit, any separators), North
+//! American with separators (`(415) 555-0132`), national with a trunk 0 and
+//! separators (`020 7946 0958`, `06 12 34 56 78`), or 7–15 digits after a
+//! `phone`, `tel`, `mobile` or `fax` label. E-mail addresses exclude two
+//! shapes that only look like one: `git@host:org/repo` remotes and
+//! `icon@2x.png`.
+//!
+//! Numbers must stand alone to count as card, social-security or phone
+//! numbers: a digit run inside a trace id, a version or a longer number is
+//! not one. Placeholders (`password=null`, `api_key=${KEY}`, `secret=****`)
+//! are left as they are.
+//!
+//! An event with nothing to redact passes on untouched (no copy back to the
+//! router). What this plugin writes is never redacted again, so a second
+//! redact stage adds only what the first did not find.
 
+mod checks;
+mod claims;
 mod config;
+mod hash;
+mod paths;
 mod redactor;
 mod report;
 mod rules;
@@ -17,16 +72,25 @@ mod walk;
 use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin, parse_object};
 
-/// The plugin instance: the compiled rules and the skipped paths.
+/// The plugin instance: the compiled rules, where to apply them, and
+/// buffers reused from event to event.
 pub struct Redact {
     redactor: redactor::Redactor,
-    skip: walk::SkipTree,
+    targets: walk::Targets,
+    scratch: redactor::Scratch,
 }
 
 impl Plugin for Redact {
     fn init(config: Value) -> Result<Self, String> {
         let settings = config::Settings::parse(&config)?;
-        Ok(Redact { redactor: redactor::Redactor::new(&settings)?, skip: walk::SkipTree::new(&settings.skip) })
+        let redactor = redactor::Redactor::new(&settings)?;
+        let targets = walk::Targets {
+            skip: paths::PathTree::new(&settings.skip),
+            paths: settings.paths.as_deref().map(paths::PathTree::new),
+            keys: settings.keys,
+        };
+        let scratch = redactor.scratch();
+        Ok(Redact { redactor, targets, scratch })
     }
 
     fn process(&mut self, event: &str) -> Outcome {
@@ -34,8 +98,8 @@ impl Plugin for Redact {
             Ok(event) => event,
             Err(reason) => return Outcome::Fail(reason),
         };
-        let report = walk::redact_event(&self.redactor, &self.skip, &mut event);
-        if report::total(&report) == 0 {
+        let report = walk::redact_event(&self.redactor, &self.targets, &mut self.scratch, &mut event);
+        if report.is_empty() {
             return Outcome::Keep;
         }
         report::record(&mut event, self.redactor.names(), report);

@@ -1,43 +1,80 @@
-//! Masking one string with the compiled rules.
+//! Redacting one string with the compiled rules.
 //!
-//! A `RegexSet` of every rule answers "does anything match?" in one pass, so
-//! the usual string — no secret in it — costs one scan however many rules are
-//! on; only the rules that matched then run one by one to replace.
+//! A `RegexSet` of every rule answers "does any rule match?" in one pass of
+//! its lazy DFA, so the usual string — no secret in it — costs one scan
+//! however many rules are on. When something matches, a second pass of the
+//! set says which rules did; only those run their own pattern and checks,
+//! each over the original text, and offer what they found to the string's
+//! claims (module `claims`); the new string is written once from the claims.
 
-use crate::config::{RuleSpec, Settings};
+use crate::checks::{Confirm, Hit};
+use crate::claims::{Claims, PROTECTED};
+use crate::config::{Mode, RuleSpec, Settings};
+use crate::hash::{TAG_HEX_CHARS, Tagger};
 use crate::rules::{SECRET_MEMBER, SECRET_MEMBER_RULE};
-use regex::{Captures, Regex, RegexSet};
-use std::borrow::Cow;
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use std::ops::Range;
 
 struct Rule {
     regex: Regex,
-    /// What a match becomes (the replacement with `{rule}` filled in).
+    mode: Mode,
     marker: String,
-    validate: Option<fn(&str) -> bool>,
+    confirm: Option<Confirm>,
+    /// The capture groups named `secret…`; the first that took part in a
+    /// match is the secret. Empty: the whole match is.
+    secret_groups: Vec<usize>,
+}
+
+/// What became of one string.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing to redact.
+    Clean,
+    /// The string with its secrets masked or hashed.
+    Replace(String),
+    /// A rule in mode `drop` found a secret: remove the field.
+    Drop,
 }
 
 /// The compiled rules.
 pub struct Redactor {
     names: Vec<String>,
+    /// Every rule's pattern, then (at index `rules.len()`) the markers.
     set: RegexSet,
     rules: Vec<Rule>,
+    /// What this redactor writes (markers, tags), so it is never redacted again.
+    protect: Option<Regex>,
+    tagger: Option<Tagger>,
     /// Object members masked whole by name, with the index of the rule that
     /// owns them, when that rule is on.
     secret_member: Option<(Regex, usize)>,
 }
 
+/// Buffers reused from one string to the next.
+pub struct Scratch {
+    matched: Vec<bool>,
+    claims: Claims,
+    found: Vec<Range<usize>>,
+    taken: Vec<usize>,
+    dropped: Vec<usize>,
+}
+
 impl Redactor {
     pub fn new(settings: &Settings) -> Result<Redactor, String> {
-        let rules =
-            settings.rules.iter().map(|spec| compile(spec, &settings.replacement)).collect::<Result<Vec<_>, _>>()?;
-        let set = RegexSet::new(rules.iter().map(|rule| rule.regex.as_str()))
+        let rules = settings.rules.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
+        let protect = protect_pattern(&rules).map(|p| Regex::new(&p).expect("escaped markers compile"));
+        let patterns =
+            rules.iter().map(|rule| rule.regex.as_str()).chain(protect.as_ref().map(Regex::as_str)).collect::<Vec<_>>();
+        let set = RegexSetBuilder::new(patterns)
+            .build()
             .map_err(|err| format!("config key `rules`: the rules together are too large: {err}"))?;
         let names: Vec<String> = settings.rules.iter().map(|spec| spec.name.clone()).collect();
         let secret_member = names
             .iter()
             .position(|name| name == SECRET_MEMBER_RULE)
             .map(|index| (Regex::new(SECRET_MEMBER).expect("the built-in member pattern compiles"), index));
-        Ok(Redactor { names, set, rules, secret_member })
+        let tagger = settings.hash_key.as_ref().map(|key| Tagger::new(key.as_bytes()));
+        Ok(Redactor { names, set, rules, protect, tagger, secret_member })
     }
 
     /// The rule names, indexed as the counts that [`Redactor::redact`] fills.
@@ -45,61 +82,204 @@ impl Redactor {
         &self.names
     }
 
-    /// `text` with every match masked, or `None` when nothing matched.
-    /// Adds the number of masked matches per rule to `counts`.
-    pub fn redact(&self, text: &str, counts: &mut [u64]) -> Option<String> {
-        if !self.set.is_match(text) {
-            return None;
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            matched: vec![false; self.set.len()],
+            claims: Claims::default(),
+            found: Vec::new(),
+            taken: Vec::new(),
+            dropped: Vec::new(),
         }
-        let mut current = Cow::Borrowed(text);
-        let mut changed = false;
-        for index in self.set.matches(text).iter() {
-            let rule = &self.rules[index];
-            let mut masked = 0;
-            let replaced = rule.regex.replace_all(&current, |caps: &Captures| mask(rule, caps, &mut masked));
-            if masked > 0 {
-                let replaced = replaced.into_owned();
-                current = Cow::Owned(replaced);
-                counts[index] += masked;
-                changed = true;
+    }
+
+    /// Redact `text`, adding the secrets found per rule to `counts`.
+    pub fn redact(&self, text: &str, scratch: &mut Scratch, counts: &mut [u64]) -> Verdict {
+        if text.is_empty() {
+            return Verdict::Clean;
+        }
+        // Stopping at the first match makes this cheaper than asking which.
+        if !self.set.is_match(text) {
+            return Verdict::Clean;
+        }
+        scratch.matched.fill(false);
+        if !self.set.matches_read_at(&mut scratch.matched, text, 0) {
+            return Verdict::Clean;
+        }
+        scratch.claims.clear();
+        scratch.taken.clear();
+        scratch.dropped.clear();
+        if let Some(protect) = &self.protect
+            && scratch.matched[self.rules.len()]
+        {
+            for marker in protect.find_iter(text) {
+                scratch.claims.offer(marker.start(), marker.end(), PROTECTED);
             }
         }
-        changed.then(|| current.into_owned())
+        for (index, rule) in self.rules.iter().enumerate() {
+            if !scratch.matched[index] {
+                continue;
+            }
+            scratch.found.clear();
+            find(rule, text, &mut scratch.found);
+            for range in &scratch.found {
+                if rule.mode == Mode::Drop {
+                    scratch.dropped.push(index);
+                } else if scratch.claims.offer(range.start, range.end, index) {
+                    scratch.taken.push(index);
+                }
+            }
+        }
+        if !scratch.dropped.is_empty() {
+            // The field goes, so what other rules found in it is moot.
+            scratch.dropped.iter().for_each(|&index| counts[index] += 1);
+            return Verdict::Drop;
+        }
+        if scratch.taken.is_empty() {
+            return Verdict::Clean;
+        }
+        scratch.taken.iter().for_each(|&index| counts[index] += 1);
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut at = 0;
+        for claim in scratch.claims.as_slice() {
+            out.push_str(&text[at..claim.start]);
+            let found = &text[claim.start..claim.end];
+            if claim.rule == PROTECTED {
+                out.push_str(found);
+            } else {
+                self.write_replacement(&mut out, claim.rule, found);
+            }
+            at = claim.end;
+        }
+        out.push_str(&text[at..]);
+        Verdict::Replace(out)
     }
 
-    /// The marker and rule index for a member whose name alone says its value
-    /// is a secret (`"password": "hunter2"`), if it is one.
-    pub fn secret_member(&self, name: &str) -> Option<(&str, usize)> {
+    /// The verdict on a member whose name alone says its value is a secret
+    /// (`"password": "hunter2"`), or `None` when `name` is not such a name.
+    pub fn redact_member(&self, name: &str, value: &str, counts: &mut [u64]) -> Option<Verdict> {
         let (regex, index) = self.secret_member.as_ref()?;
-        regex.is_match(name).then(|| (self.rules[*index].marker.as_str(), *index))
+        if !regex.is_match(name) {
+            return None;
+        }
+        if value.is_empty() || self.is_own_output(value) {
+            return Some(Verdict::Clean);
+        }
+        let mut found = Vec::new();
+        crate::checks::not_placeholder(value, &Hit { whole: 0..value.len(), secret: 0..value.len() }, &mut found);
+        if found.is_empty() {
+            return Some(Verdict::Clean);
+        }
+        counts[*index] += 1;
+        Some(match self.rules[*index].mode {
+            Mode::Drop => Verdict::Drop,
+            _ => {
+                let mut out = String::new();
+                self.write_replacement(&mut out, *index, value);
+                Verdict::Replace(out)
+            }
+        })
+    }
+
+    /// Whether `text` is exactly a marker or tag this redactor writes.
+    fn is_own_output(&self, text: &str) -> bool {
+        self.protect.as_ref().and_then(|p| p.find(text)).is_some_and(|m| m.start() == 0 && m.end() == text.len())
+    }
+
+    fn write_replacement(&self, out: &mut String, index: usize, secret: &str) {
+        let rule = &self.rules[index];
+        match (rule.mode, &self.tagger) {
+            (Mode::Hash, Some(tagger)) => {
+                out.push_str("[HASH:");
+                out.push_str(&self.names[index]);
+                out.push(':');
+                out.push_str(&tagger.tag(secret));
+                out.push(']');
+            }
+            // `init` refuses `hash` without a key, and `drop` never gets here;
+            // masking is the safe answer should either ever happen.
+            _ => out.push_str(&rule.marker),
+        }
     }
 }
 
-fn compile(spec: &RuleSpec, replacement: &str) -> Result<Rule, String> {
-    let regex = Regex::new(&spec.pattern)
-        .map_err(|err| format!("config key `rules.{}`: invalid regular expression: {err}", spec.name))?;
-    Ok(Rule { regex, marker: replacement.replace("{rule}", &spec.name), validate: spec.validate })
+/// How many rejected matches of one rule in one string are searched again
+/// from their next character; beyond this the search moves past them.
+const RETRIES: usize = 16;
+
+/// Run `rule` over `text`, pushing the ranges of the secrets it finds.
+///
+/// A match its check rejects may hide a secret that starts inside it: the
+/// trunk-0 phone pattern takes `0415-555-0199` out of `\u0000415-555-0199`,
+/// which is not a phone number, and the North American number after the
+/// escape would be skipped. So after a rejected match the search resumes at
+/// the match's next character, a bounded number of times.
+fn find(rule: &Rule, text: &str, found: &mut Vec<Range<usize>>) {
+    let mut locations = rule.regex.capture_locations();
+    let mut at = 0;
+    let mut retries = 0;
+    while at <= text.len() {
+        let hit = if rule.secret_groups.is_empty() {
+            match rule.regex.find_at(text, at) {
+                Some(m) => Hit { whole: m.range(), secret: m.range() },
+                None => break,
+            }
+        } else {
+            let Some(m) = rule.regex.captures_read_at(&mut locations, text, at) else { break };
+            let secret = rule.secret_groups.iter().find_map(|&g| locations.get(g)).map_or(m.range(), |(s, e)| s..e);
+            Hit { whole: m.range(), secret }
+        };
+        let before = found.len();
+        let whole = hit.whole.clone();
+        confirm(rule, text, hit, found);
+        let next_char = whole.start + text[whole.start..].chars().next().map_or(1, char::len_utf8);
+        at = if found.len() == before && retries < RETRIES {
+            retries += 1;
+            next_char
+        } else {
+            whole.end.max(next_char)
+        };
+    }
 }
 
-/// The replacement for one match: the marker in place of the `secret` group
-/// (or the whole match), or the match itself when it is already masked or
-/// fails the rule's check.
-fn mask(rule: &Rule, caps: &Captures, masked: &mut u64) -> String {
-    let whole = caps.get(0).expect("group 0 is the match");
-    if rule.validate.is_some_and(|ok| !ok(whole.as_str())) {
-        return whole.as_str().to_owned();
+fn confirm(rule: &Rule, text: &str, hit: Hit, found: &mut Vec<Range<usize>>) {
+    if hit.secret.is_empty() {
+        return;
     }
-    match caps.name("secret") {
-        Some(secret) if secret.as_str() == rule.marker => whole.as_str().to_owned(),
-        Some(secret) => {
-            *masked += 1;
-            let text = whole.as_str();
-            let (start, end) = (secret.start() - whole.start(), secret.end() - whole.start());
-            format!("{}{}{}", &text[..start], rule.marker, &text[end..])
-        }
-        None => {
-            *masked += 1;
-            rule.marker.clone()
-        }
+    match rule.confirm {
+        Some(check) => check(text, &hit, found),
+        None => found.push(hit.secret),
     }
+}
+
+fn compile(spec: &RuleSpec) -> Result<Rule, String> {
+    let at = format!("config key `rules.{}`", spec.name);
+    let regex = Regex::new(&spec.pattern).map_err(|err| format!("{at}: invalid regular expression: {err}"))?;
+    if regex.is_match("") {
+        // It would match every string, and find nothing to redact in it.
+        return Err(format!("{at}: the pattern matches empty text"));
+    }
+    let secret_groups = regex
+        .capture_names()
+        .enumerate()
+        .filter(|(_, name)| name.is_some_and(|n| n.starts_with("secret")))
+        .map(|(index, _)| index)
+        .collect();
+    Ok(Rule { regex, mode: spec.mode, marker: spec.marker.clone(), confirm: spec.confirm, secret_groups })
+}
+
+/// A pattern for everything this redactor writes: the markers of the rules
+/// that mask, and the tags of those that hash.
+fn protect_pattern(rules: &[Rule]) -> Option<String> {
+    let mut parts: Vec<String> = rules
+        .iter()
+        .filter(|rule| rule.mode == Mode::Mask && !rule.marker.is_empty())
+        .map(|rule| regex::escape(&rule.marker))
+        .collect();
+    // Longest first, so a marker that begins another does not cut it short.
+    parts.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    parts.dedup();
+    if rules.iter().any(|rule| rule.mode == Mode::Hash) {
+        parts.push(format!(r"\[HASH:[A-Za-z0-9_.-]+:[0-9a-f]{{{TAG_HEX_CHARS}}}\]"));
+    }
+    (!parts.is_empty()).then(|| parts.join("|"))
 }

@@ -1,11 +1,19 @@
 //! The `redaction` record an event carries once it has been redacted: how
-//! many matches were masked, per rule, and in which fields. Counts add up
-//! when several redact stages run, so the record tells the whole story.
+//! many secrets were found, per rule, which fields changed and which were
+//! dropped. Counts add up when several redact stages run, so the record
+//! tells the whole story:
+//!
+//! ```json
+//! "redaction": {"count": 3, "rules": {"email": 2, "aws_access_key": 1},
+//!               "fields": ["prompt.text", "tool.arguments.to"], "dropped": ["tool.arguments.card"]}
+//! ```
+//!
+//! `dropped` appears once a field has been dropped.
 
 use crate::walk::Report;
 use serde_json::{Map, Value, json};
 
-/// The number of matches masked in `report`.
+/// The number of secrets found in `report`.
 pub fn total(report: &Report) -> u64 {
     report.counts.iter().sum()
 }
@@ -27,14 +35,22 @@ pub fn record(event: &mut Map<String, Value>, names: &[String], report: Report) 
         rules.insert(name.clone(), json!(before + n));
     }
 
-    let fields = redaction.entry("fields").or_insert_with(|| json!([]));
-    if !fields.is_array() {
-        *fields = json!([]);
+    add_paths(redaction, "fields", report.fields);
+    if !report.dropped.is_empty() {
+        add_paths(redaction, "dropped", report.dropped);
     }
-    let fields = fields.as_array_mut().expect("made a list above");
-    for field in report.fields {
-        if !fields.iter().any(|f| f.as_str() == Some(&field)) {
-            fields.push(json!(field));
+}
+
+/// Add `paths` to the list at `key`, each once.
+fn add_paths(redaction: &mut Map<String, Value>, key: &str, paths: Vec<String>) {
+    let list = redaction.entry(key).or_insert_with(|| json!([]));
+    if !list.is_array() {
+        *list = json!([]);
+    }
+    let list = list.as_array_mut().expect("made a list above");
+    for path in paths {
+        if !list.iter().any(|p| p.as_str() == Some(&path)) {
+            list.push(json!(path));
         }
     }
 }

@@ -1,25 +1,53 @@
-//! The built-in detectors: what each one finds, in the order they run.
+//! The built-in detectors: what each one finds, and the order they claim text in.
 //!
-//! Order matters because a match is replaced before the next rule looks.
-//! Token shapes run first, so that a secret is masked exactly as its own
-//! pattern says wherever it sits (`Bearer jane@example.com`, `api_key=sk-…`);
-//! the rules that keep a key and mask its value (`Bearer …`, `password=…`)
-//! run last and mask whatever the shapes left, skipping values that are
-//! already the marker. A rule may name a capture group `secret`: then only
-//! that group is masked and the rest of the match (the key) is kept.
+//! Order decides which rule a piece of text is counted under when two rules
+//! find it: the token shapes with a fixed prefix come first, so that
+//! `api_key=sk-…` is counted as an OpenAI key; personal data comes next; the
+//! rules that find a secret by the name beside it (`Bearer …`, `password=…`)
+//! come last and take what the shapes left. A rule may name capture groups
+//! `secret…`: then only the first of them that took part is the secret, and
+//! the rest of the match (the name, the scheme) stays readable.
 //!
-//! The four shapes of the P1 benchmark (`AKIA…`, `sk-…`, e-mail, 16 digits)
-//! are matched without word boundaries, exactly as its reference masks them,
-//! so nothing the reference would catch gets through.
+//! The patterns are written for the `regex` crate's automata (no look-around),
+//! so everything a pattern cannot say — checksums, issuer ranges, "not part of
+//! a longer number" — is said by the rule's check in module `checks`.
+//!
+//! Word boundaries are ASCII (`(?-u:\b)`): a secret next to Japanese or
+//! accented text (`口座DE89…`, `clé:ghp_…`) is still at a boundary, and the
+//! lazy DFA keeps working on non-ASCII text, which it cannot do with Unicode
+//! boundaries. Where a rule needs a boundary it also accepts a literal JSON
+//! escape before the name (`\n`, `\u00e9`: `start!`), the way text looks when
+//! JSON was encoded twice (a tool's result holding JSON).
 
-/// Names that say the value beside them is a secret, for `name=value` text
-/// and for object members alike.
+use crate::checks::{self, Confirm};
+
+/// Where a named secret may start: at an ASCII word boundary, or right after
+/// a literal JSON escape (`\n`, `\r`, `\t`, `\u00e9`).
+macro_rules! start {
+    () => {
+        r"(?:\\[nrt]|\\u[0-9A-Fa-f]{4}|(?-u:\b))"
+    };
+}
+
+/// Names that say the value beside them is a secret. An identifier that ends
+/// in one counts too (`DB_PASSWORD`, `stripe.webhook_secret`, `x-api-key`),
+/// as does one that ends in `_token`/`-token` (`GITHUB_TOKEN`), but not a bare
+/// `token` (`token: 812` counts language-model tokens far more often).
 macro_rules! secret_names {
     () => {
         concat!(
-            r"password|passwd|passphrase|secret|client_secret|api[_-]?key|",
-            r"access[_-]?token|auth[_-]?token|refresh[_-]?token|private[_-]?key"
+            r"(?:[A-Za-z0-9]+[_.-])*(?:password|passwd|passphrase|secret|client[_-]?secret|api[_-]?secret|",
+            r"api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|signing[_-]?key|",
+            r"access[_-]?token|auth[_-]?token|refresh[_-]?token|session[_-]?token|id[_-]?token|",
+            r"(?:[A-Za-z0-9]+[_-])token)"
         )
+    };
+}
+
+/// An optional quote around a name or value, JSON-escaped or not (`"`, `\"`, `'`).
+macro_rules! quote {
+    () => {
+        r#"(?:\\?["'])?"#
     };
 }
 
@@ -27,137 +55,198 @@ macro_rules! secret_names {
 pub struct Builtin {
     pub name: &'static str,
     pub pattern: &'static str,
-    /// A check a match must pass to count (checksums), if any.
-    pub validate: Option<fn(&str) -> bool>,
+    /// The check a match must pass, which may narrow it to the secrets inside.
+    pub confirm: Option<Confirm>,
 }
 
 pub const BUILTIN: &[Builtin] = &[
     Builtin {
         name: "private_key",
-        pattern: r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
-        validate: None,
+        pattern: concat!(
+            r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----(?s:.*?)",
+            // A block cut off by a length limit is masked to the end.
+            r"(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|\z)"
+        ),
+        confirm: None,
     },
-    Builtin { name: "aws_access_key", pattern: r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}", validate: None },
-    Builtin { name: "anthropic_key", pattern: r"sk-ant-[A-Za-z0-9_-]{20,}", validate: None },
+    Builtin { name: "jwt", pattern: r"eyJ[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", confirm: None },
+    Builtin { name: "aws_access_key", pattern: r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}", confirm: None },
+    Builtin { name: "anthropic_key", pattern: r"sk-ant-[A-Za-z0-9_-]{20,}", confirm: None },
     Builtin {
         name: "openai_key",
-        pattern: r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{32,})",
-        validate: None,
+        // A boundary before `sk-`: `task-0123…` (32 hex digits) is an id.
+        pattern: concat!(start!(), r"(?P<secret>sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{32,}))"),
+        confirm: None,
     },
     Builtin {
         name: "github_token",
-        pattern: r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
-        validate: None,
+        pattern: r"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}",
+        confirm: None,
     },
-    Builtin { name: "gitlab_token", pattern: r"\bglpat-[A-Za-z0-9_-]{20,}", validate: None },
-    Builtin { name: "slack_token", pattern: r"\bxox[abposr]-[A-Za-z0-9-]{10,}", validate: None },
-    Builtin { name: "google_api_key", pattern: r"\bAIza[0-9A-Za-z_-]{35}", validate: None },
-    Builtin { name: "stripe_key", pattern: r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}", validate: None },
-    Builtin { name: "jwt", pattern: r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", validate: None },
+    Builtin {
+        name: "gitlab_token",
+        pattern: r"gl(?:pat|dt|ptt|rt|cbt|soat|ft|imt|agent|oas)-[0-9A-Za-z_-]{20,}|GR1348941[0-9A-Za-z_-]{20,}",
+        confirm: None,
+    },
+    Builtin {
+        name: "slack_token",
+        pattern: concat!(
+            r"xox[abposre]-[0-9A-Za-z-]{10,}|xapp-[0-9]-[0-9A-Za-z-]{10,}|",
+            r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[0-9A-Za-z/_-]{10,}"
+        ),
+        confirm: None,
+    },
+    Builtin { name: "google_api_key", pattern: r"AIza[0-9A-Za-z_-]{35}", confirm: None },
+    Builtin {
+        name: "google_oauth_token",
+        pattern: r"ya29\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{20,}|1//0[0-9A-Za-z_-]{30,}",
+        confirm: None,
+    },
+    Builtin {
+        name: "stripe_key",
+        pattern: r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{24,}",
+        confirm: None,
+    },
     Builtin {
         name: "url_password",
-        pattern: r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:(?P<secret>[^/\s@]+)@",
-        validate: None,
+        pattern: r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<secret>[^/\s@]+)@",
+        confirm: Some(checks::not_placeholder),
+    },
+    Builtin {
+        name: "email",
+        // Local part and domain take Latin letters with diacritics
+        // (`jürgen@…`), so that no part of such an address is left behind.
+        pattern: concat!(
+            r"[A-Za-z0-9._%+\x{C0}-\x{24F}-]+@[A-Za-z0-9\x{C0}-\x{24F}-]+",
+            r"(?:\.[A-Za-z0-9\x{C0}-\x{24F}-]+)*\.[A-Za-z]{2,}"
+        ),
+        confirm: Some(checks::email),
     },
     Builtin {
         name: "iban",
-        pattern: r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
-        validate: Some(iban_ok),
+        pattern: r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?",
+        confirm: Some(checks::iban),
     },
-    Builtin { name: "email", pattern: r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", validate: None },
     Builtin {
         name: "card_number",
-        pattern: r"[0-9]{16}|\b[0-9]{4}(?:[ -][0-9]{4}){3}\b",
-        validate: Some(card_number_ok),
+        // A run of at least 13 digits with single spaces or dashes between;
+        // the check finds the card numbers in it.
+        pattern: r"[0-9](?:[ -]?[0-9]){12,}",
+        confirm: Some(checks::card_number),
     },
-    Builtin { name: "us_ssn", pattern: r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", validate: None },
     Builtin {
-        name: "bearer_token",
+        name: "us_ssn",
         pattern: concat!(
-            r"(?i)(?:\bbearer\s+|\bauthorization\s*[:=]\s*(?:(?:basic|token)\s+)?)",
-            r"(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)"
+            r"[0-9]{3}-[0-9]{2}-[0-9]{4}|",
+            start!(),
+            r"(?i:ssn|social security(?: number| no\.?)?)[^0-9A-Za-z\n]{0,4}",
+            r"(?P<secret>[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4})"
         ),
-        validate: None,
+        confirm: Some(checks::us_ssn),
     },
     Builtin {
-        name: "password",
-        pattern: concat!(r"(?i)\b(?:", secret_names!(), r#")["']?\s*[:=]\s*["']?(?P<secret>[^\s"'&,;]+)"#),
-        validate: None,
+        name: "phone",
+        pattern: concat!(
+            // International, E.164 with or without separators: +1 (415) 555-0132, +442079460958.
+            r"\+[1-9](?:[ .()-]{0,2}[0-9]){7,14}|",
+            // North American with separators: (415) 555-0132, 1-800-555-0199, 415.555.0132.
+            r"(?:1[ -]?)?(?:\([2-9][0-9]{2}\)[ .-]?|[2-9][0-9]{2}[ .-])[2-9][0-9]{2}[ .-][0-9]{4}|",
+            // A trunk 0 and at least one separator: 020 7946 0958, 07700 900123, 030 12345678.
+            r"0[1-9][0-9]{1,3}[ -][0-9]{3,4}[ -]?[0-9]{3,4}|",
+            // Pairs: 06 12 34 56 78.
+            r"0[1-9](?:[ .-][0-9]{2}){4}|",
+            // Any digits after a label: phone: 4155550132, tel:+1-415-555-0132.
+            start!(),
+            r"(?i:phone|tel|telephone|mobile|fax|whatsapp)(?i:[ _-]?(?:no|num|number))?\.?",
+            quote!(),
+            r"[ \t]*[:=#]?[ \t]*",
+            quote!(),
+            r"(?P<secret>\+?[0-9](?:[ .()-]{0,2}[0-9]){6,14})"
+        ),
+        confirm: Some(checks::phone),
     },
     Builtin {
         name: "aws_secret_key",
-        pattern: r#"(?i)\baws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?(?P<secret>[A-Za-z0-9/+=]{40})"#,
-        validate: None,
+        // Forty characters of base64 are everywhere (git ids are forty hex
+        // digits), so only the name beside it tells an AWS secret key.
+        pattern: concat!(
+            start!(),
+            r"(?i:(?:[A-Za-z0-9]+[_.-])*(?:aws_?secret_?(?:access_?)?key|secret_?access_?key))",
+            quote!(),
+            r"[ \t]*[:=][ \t]*",
+            quote!(),
+            r"(?P<secret>[A-Za-z0-9/+=]{40})"
+        ),
+        confirm: None,
+    },
+    Builtin {
+        name: "bearer_token",
+        pattern: concat!(
+            start!(),
+            r"(?i:bearer[ \t]+|(?:proxy-)?authorization",
+            quote!(),
+            r"[ \t]*[:=][ \t]*",
+            quote!(),
+            r"(?:(?:bearer|basic|token|digest|negotiate|apikey|sso-key)[ \t]+)?)",
+            r"(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)"
+        ),
+        confirm: Some(checks::bearer),
+    },
+    Builtin {
+        name: "password",
+        pattern: concat!(
+            start!(),
+            r"(?i:",
+            secret_names!(),
+            r")",
+            quote!(),
+            r"[ \t]*(?:",
+            // After `=` (queries, env files, CLI flags) `&` ends the value;
+            // after `:` (YAML, headers, JSON) it is part of it.
+            r#"=[ \t]*\\?["'](?P<secret_eq_quoted>[^"'\\\r\n]+)|=[ \t]*(?P<secret_eq>[^\s"'\\&,;<>]+)|"#,
+            r#":[ \t]*\\?["'](?P<secret_quoted>[^"'\\\r\n]+)|:[ \t]*(?P<secret>[^\s"'\\,;<>]+))|"#,
+            // `--password hunter2` on a command line.
+            r"--(?i:",
+            secret_names!(),
+            r#")[ \t]+(?P<secret_arg>[^\s"'-][^\s"']*)"#
+        ),
+        confirm: Some(checks::not_placeholder),
     },
 ];
 
 /// Object members whose whole string value is a secret whatever it looks
-/// like (`{"password": "hunter2"}`); part of the `password` rule.
-pub const SECRET_MEMBER: &str = concat!(r"(?i)^(?:", secret_names!(), r"|authorization|token)$");
+/// like (`{"password": "hunter2"}`, `{"Authorization": "…"}`); part of the
+/// `password` rule.
+pub const SECRET_MEMBER: &str =
+    concat!(r"(?i)^(?:", secret_names!(), r"|token|authorization|proxy-authorization|cookie|set-cookie)$");
 
 /// The rule that owns [`SECRET_MEMBER`].
 pub const SECRET_MEMBER_RULE: &str = "password";
-
-/// A bare run of 16 digits is masked as the P1 reference does; a grouped
-/// number (`4111 1111 1111 1111`) must also pass the Luhn check, because
-/// grouped digits are common in other identifiers.
-fn card_number_ok(text: &str) -> bool {
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        return true;
-    }
-    let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// ISO 13616 check digits: the rearranged number modulo 97 is 1.
-fn iban_ok(text: &str) -> bool {
-    let compact: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if !(15..=34).contains(&compact.len()) {
-        return false;
-    }
-    let rearranged = compact[4..].iter().chain(&compact[..4]);
-    let mut remainder: u32 = 0;
-    for c in rearranged {
-        let value = match c.to_digit(36) {
-            Some(v) => v,
-            None => return false,
-        };
-        remainder = if value < 10 { (remainder * 10 + value) % 97 } else { (remainder * 100 + value) % 97 };
-    }
-    remainder == 1
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn luhn_applies_to_grouped_numbers_only() {
-        assert!(card_number_ok("4111111111111112"), "bare 16 digits always count");
-        assert!(card_number_ok("4111 1111 1111 1111"));
-        assert!(card_number_ok("4111-1111-1111-1111"));
-        assert!(!card_number_ok("4111 1111 1111 1112"));
-    }
-
-    #[test]
-    fn iban_check_digits() {
-        assert!(iban_ok("GB82 WEST 1234 5698 7654 32"));
-        assert!(iban_ok("DE89370400440532013000"));
-        assert!(!iban_ok("DE89370400440532013001"));
-        assert!(!iban_ok("AB12CDEF"));
-    }
-
-    #[test]
-    fn names_are_unique() {
+    fn names_are_unique_and_patterns_compile() {
         let mut names: Vec<_> = BUILTIN.iter().map(|r| r.name).collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), BUILTIN.len());
+        for rule in BUILTIN {
+            regex::Regex::new(rule.pattern).unwrap_or_else(|err| panic!("{}: {err}", rule.name));
+        }
+        regex::Regex::new(SECRET_MEMBER).unwrap();
+    }
+
+    #[test]
+    fn secret_member_names() {
+        let member = regex::Regex::new(SECRET_MEMBER).unwrap();
+        for name in ["password", "DB_PASSWORD", "client_secret", "x-api-key", "token", "GITHUB_TOKEN", "Cookie"] {
+            assert!(member.is_match(name), "{name}");
+        }
+        for name in ["user", "max_tokens", "token_count", "secret_name", "passwords_reset", "keyboard"] {
+            assert!(!member.is_match(name), "{name}");
+        }
     }
 }

@@ -1,39 +1,56 @@
 //! Walking an event: every string value, however deeply nested, goes through
-//! the redactor, except under the paths the config skips.
+//! the redactor — and member names too when `keys` is on — within the
+//! configured `paths` and outside the `skip` list and the `redaction` record.
+//!
+//! Integers as long as a card number (13 digits or more) are read as text
+//! too: `"card": 4111111111111111` is a card number whatever its JSON type.
+//! A field that a `drop` rule fires on is removed: a member from its object,
+//! an item from its list.
 
-use crate::redactor::Redactor;
+use crate::paths::{PathTree, Scope};
+use crate::redactor::{Redactor, Scratch, Verdict};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+
+/// Where to look, from the config.
+pub struct Targets {
+    pub skip: PathTree,
+    /// `None`: the whole event.
+    pub paths: Option<PathTree>,
+    pub keys: bool,
+}
 
 /// What one event's redaction did.
 pub struct Report {
-    /// Masked matches per rule, indexed as [`Redactor::names`].
+    /// Secrets found per rule, indexed as [`Redactor::names`].
     pub counts: Vec<u64>,
     /// Dotted paths of the fields that changed, in walk order.
     pub fields: Vec<String>,
+    /// Dotted paths of the fields removed. A member removed for a secret in
+    /// its name shows as `*`, so the record does not repeat the secret.
+    pub dropped: Vec<String>,
 }
 
-/// The skipped paths as a tree of keys, so the walk knows at every step
-/// whether it is on the way to a skipped field without building paths.
-#[derive(Default)]
-pub struct SkipTree {
-    skip_here: bool,
-    children: BTreeMap<String, SkipTree>,
+impl Report {
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.dropped.is_empty()
+    }
 }
 
-impl SkipTree {
-    pub fn new(paths: &[Vec<String>]) -> SkipTree {
-        let mut root = SkipTree::default();
-        for path in paths {
-            let node = path.iter().fold(&mut root, |node, key| node.children.entry(key.clone()).or_default());
-            node.skip_here = true;
-        }
-        root
-    }
-
-    fn child(&self, key: &str) -> Option<&SkipTree> {
-        self.children.get(key)
-    }
+/// Redact `event` in place.
+pub fn redact_event(
+    redactor: &Redactor,
+    targets: &Targets,
+    scratch: &mut Scratch,
+    event: &mut Map<String, Value>,
+) -> Report {
+    let report = Report { counts: vec![0; redactor.names().len()], fields: Vec::new(), dropped: Vec::new() };
+    let mut walker = Walker { redactor, keys: targets.keys, scratch, report };
+    let scope = match &targets.paths {
+        Some(tree) => Scope::Under(tree),
+        None => Scope::All,
+    };
+    walker.object(event, Some(&targets.skip), scope, &Path { parent: None, key: Key::Root });
+    walker.report
 }
 
 /// The field the walk is in, as a chain back to the root; rendered only for
@@ -66,71 +83,153 @@ impl Path<'_> {
     }
 }
 
-/// Redact every string in `event` outside the skipped paths and the
-/// `redaction` record itself.
-pub fn redact_event(redactor: &Redactor, skip: &SkipTree, event: &mut Map<String, Value>) -> Report {
-    let mut walker =
-        Walker { redactor, report: Report { counts: vec![0; redactor.names().len()], fields: Vec::new() } };
-    let root = Path { parent: None, key: Key::Root };
-    for (key, value) in event.iter_mut() {
-        if key == "redaction" {
-            continue;
-        }
-        walker.member(key, value, Some(skip), &root);
-    }
-    walker.report
+#[derive(PartialEq, Eq)]
+enum Fate {
+    Keep,
+    Drop,
 }
 
-struct Walker<'r> {
+struct Walker<'r, 's> {
     redactor: &'r Redactor,
+    keys: bool,
+    scratch: &'s mut Scratch,
     report: Report,
 }
 
-impl Walker<'_> {
-    fn member(&mut self, key: &str, value: &mut Value, skip: Option<&SkipTree>, parent: &Path) {
-        let skip = skip.and_then(|tree| tree.child(key));
-        if skip.is_some_and(|tree| tree.skip_here) {
-            return;
-        }
-        let path = Path { parent: Some(parent), key: Key::Name(key) };
-        if let Value::String(text) = value
-            && !text.is_empty()
-            && let Some((marker, rule)) = self.redactor.secret_member(key)
-        {
-            if text != marker {
-                *text = marker.to_owned();
-                self.report.counts[rule] += 1;
-                self.report.fields.push(path.render());
+impl<'t> Walker<'_, '_> {
+    fn object(&mut self, map: &mut Map<String, Value>, skip: Option<&'t PathTree>, scope: Scope<'t>, path: &Path) {
+        let root = matches!(path.key, Key::Root);
+        // Member names first: a name may be renamed or its member dropped.
+        let mut renamed: Vec<(String, String)> = Vec::new();
+        let mut removed: Vec<String> = Vec::new();
+        if self.keys {
+            for key in map.keys() {
+                let Some((_, member_scope)) = targets(key, skip, scope).filter(|_| !(root && key == "redaction"))
+                else {
+                    continue;
+                };
+                if !member_scope.is_all() {
+                    continue;
+                }
+                match self.redactor.redact(key, self.scratch, &mut self.report.counts) {
+                    Verdict::Clean => {}
+                    Verdict::Drop => {
+                        removed.push(key.clone());
+                        self.report.dropped.push(Path { parent: Some(path), key: Key::Name("*") }.render());
+                    }
+                    Verdict::Replace(name) => renamed.push((key.clone(), name)),
+                }
             }
-            return;
+            // Two names masked alike (`[REDACTED:email]`) must not overwrite each other.
+            for index in 0..renamed.len() {
+                let wanted = renamed[index].1.clone();
+                let mut name = wanted.clone();
+                let mut n = 2;
+                while map.contains_key(&name) || renamed[..index].iter().any(|(_, taken)| *taken == name) {
+                    name = format!("{wanted}~{n}");
+                    n += 1;
+                }
+                self.report.fields.push(Path { parent: Some(path), key: Key::Name(&name) }.render());
+                renamed[index].1 = name;
+            }
         }
-        self.value(value, skip, &path);
+        for (key, value) in map.iter_mut() {
+            if (root && key == "redaction") || removed.contains(key) {
+                continue;
+            }
+            let Some((member_skip, member_scope)) = targets(key, skip, scope) else { continue };
+            let shown = renamed.iter().find(|(old, _)| old == key).map_or(key.as_str(), |(_, new)| new.as_str());
+            let member_path = Path { parent: Some(path), key: Key::Name(shown) };
+            let by_name = match value {
+                Value::String(text) if member_scope.is_all() => {
+                    self.redactor.redact_member(key, text, &mut self.report.counts)
+                }
+                _ => None,
+            };
+            let fate = match by_name {
+                Some(verdict) => self.apply(value, verdict, &member_path),
+                None => self.value(value, member_skip, member_scope, &member_path),
+            };
+            if fate == Fate::Drop {
+                removed.push(key.clone());
+            }
+        }
+        for key in &removed {
+            map.remove(key);
+        }
+        for (old, new) in renamed {
+            if let Some(value) = map.remove(&old) {
+                map.insert(new, value);
+            }
+        }
     }
 
-    fn value(&mut self, value: &mut Value, skip: Option<&SkipTree>, path: &Path) {
+    fn value(&mut self, value: &mut Value, skip: Option<&'t PathTree>, scope: Scope<'t>, path: &Path) -> Fate {
         match value {
-            Value::String(text) => {
-                if let Some(masked) = self.redactor.redact(text, &mut self.report.counts) {
-                    *text = masked;
-                    self.report.fields.push(path.render());
-                }
+            Value::String(text) if scope.is_all() => {
+                let verdict = self.redactor.redact(text, self.scratch, &mut self.report.counts);
+                self.apply(value, verdict, path)
+            }
+            Value::Number(number) if scope.is_all() && card_length(number) => {
+                let verdict = self.redactor.redact(&number.to_string(), self.scratch, &mut self.report.counts);
+                self.apply(value, verdict, path)
             }
             Value::Array(items) => {
+                let mut removed = Vec::new();
                 for (index, item) in items.iter_mut().enumerate() {
-                    let skip =
-                        skip.filter(|tree| !tree.children.is_empty()).and_then(|tree| tree.child(&index.to_string()));
-                    if skip.is_some_and(|tree| tree.skip_here) {
+                    let item_skip = skip.and_then(|tree| tree.item(index));
+                    if item_skip.is_some_and(|tree| tree.here) {
                         continue;
                     }
-                    self.value(item, skip, &Path { parent: Some(path), key: Key::Index(index) });
+                    let Some(item_scope) = scope.item(index) else { continue };
+                    let item_path = Path { parent: Some(path), key: Key::Index(index) };
+                    if self.value(item, item_skip, item_scope, &item_path) == Fate::Drop {
+                        removed.push(index);
+                    }
                 }
+                let mut index = 0;
+                items.retain(|_| {
+                    index += 1;
+                    !removed.contains(&(index - 1))
+                });
+                Fate::Keep
             }
             Value::Object(map) => {
-                for (key, item) in map.iter_mut() {
-                    self.member(key, item, skip, path);
-                }
+                self.object(map, skip, scope, path);
+                Fate::Keep
             }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            _ => Fate::Keep,
         }
     }
+
+    fn apply(&mut self, value: &mut Value, verdict: Verdict, path: &Path) -> Fate {
+        match verdict {
+            Verdict::Clean => Fate::Keep,
+            Verdict::Replace(text) => {
+                *value = Value::String(text);
+                self.report.fields.push(path.render());
+                Fate::Keep
+            }
+            Verdict::Drop => {
+                self.report.dropped.push(path.render());
+                Fate::Drop
+            }
+        }
+    }
+}
+
+/// The skip node and scope of member `key`, or `None` when it is skipped or
+/// out of scope.
+fn targets<'t>(key: &str, skip: Option<&'t PathTree>, scope: Scope<'t>) -> Option<(Option<&'t PathTree>, Scope<'t>)> {
+    let member_skip = skip.and_then(|tree| tree.child(key));
+    if member_skip.is_some_and(|tree| tree.here) {
+        return None;
+    }
+    Some((member_skip, scope.member(key)?))
+}
+
+/// An integer of 13 digits or more: as long as the shortest card number.
+fn card_length(number: &serde_json::Number) -> bool {
+    const SHORTEST: u64 = 1_000_000_000_000;
+    number.as_u64().or_else(|| number.as_i64().map(i64::unsigned_abs)).is_some_and(|n| n >= SHORTEST)
 }
