@@ -6,15 +6,22 @@
 //! `destination.*`, `retrieval.*`, `data.classification`, `labels`.
 //!
 //! It reads the agent's JSON from the envelope's `message` (or takes the event
-//! itself when there is none), moves site-specific fields into place through
-//! the `mapping` config, validates identity and kind, fills `time` and
-//! `event.id` when absent, and keeps the envelope's `source`, `syslog` and
-//! `received_at`. An event it cannot normalise fails to the dead-letter
-//! output with the reason. Config keys are described in module `config`.
+//! itself when there is none); reads OpenTelemetry GenAI log records and
+//! spans sent as OTLP/JSON (modules `otlp` and `genai`); moves site-specific
+//! fields into place through the `mapping` config; validates identity, kind
+//! and the types of the canonical fields; fills `time` and `event.id` when
+//! absent; and keeps the envelope's `source`, `syslog` and `received_at`. An
+//! event it cannot normalise fails to the dead-letter output with the
+//! reason. Config keys are described in module `config`; the schema, with
+//! every field and its OpenTelemetry and OCSF names, in `docs/agent-event.md`
+//! and `docs/agent-event.schema.json`.
 
 mod config;
+mod fields;
+mod genai;
 mod id;
 mod normalise;
+mod otlp;
 mod path;
 mod schema;
 
@@ -63,12 +70,52 @@ mod tests {
 
     #[test]
     fn missing_agent_id_fails_or_is_marked_by_config() {
-        let event = json!({"message": r#"{"event":{"kind":"prompt"}}"#});
+        let event = json!({"message": r#"{"event":{"kind":"prompt"}}"#, "received_at": "2026-11-26T12:00:00Z"});
         assert!(matches!(run(json!({}), event.clone()), Outcome::Fail(reason) if reason.contains("agent.id")));
         let Outcome::Replace(json) = run(json!({"require_identity": false}), event) else { panic!() };
         let event: Value = serde_json::from_str(&json).unwrap();
         assert_eq!(event["agent"]["id"], "unknown");
         assert_eq!(event["labels"], json!(["agent_id:missing"]));
+    }
+
+    /// The mapping example of `docs/agent-event.md`, config as the router passes it (TOML read into JSON).
+    #[test]
+    fn the_documented_mapping_example() {
+        let config = json!({
+            "require_identity": true,
+            "unknown_kind": "lifecycle",
+            "mapping": {
+                "time": "ts",
+                "agent.id": "agentId",
+                "tenant.id": {"from": ["org.id", "tenant"], "default": "default"},
+                "event.kind": {"value": "tool_call"},
+                "tool.name": "fn",
+                "tool.arguments": "args",
+                "authz.decision": "allowed",
+                "agent.framework": {"value": "native"},
+            },
+        });
+        let message = r#"{"ts": 1764160205123, "agentId": "a-7", "org": {"id": "acme"}, "type": "TOOL",
+            "fn": "http.get", "args": {"url": "https://x.example"}, "allowed": false}"#;
+        let outcome = run(config, json!({"message": message, "received_at": "2026-11-26T12:00:00Z"}));
+        let Outcome::Replace(json) = outcome else { panic!("expected a replacement, got {outcome:?}") };
+        let mut event: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(event["event"]["id"].as_str().unwrap().len(), 36);
+        event["event"].as_object_mut().unwrap().remove("id");
+        assert_eq!(
+            event,
+            json!({
+                "time": "2025-11-26T12:30:05.123Z",
+                "event": {"kind": "tool_call", "outcome": "failure", "severity": 7},
+                "agent": {"id": "a-7", "framework": "native"},
+                "tenant": {"id": "acme"},
+                "org": {},
+                "type": "TOOL",
+                "tool": {"name": "http.get", "arguments": {"url": "https://x.example"}},
+                "authz": {"decision": "deny"},
+                "received_at": "2026-11-26T12:00:00Z",
+            })
+        );
     }
 
     #[test]

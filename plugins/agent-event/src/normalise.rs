@@ -4,10 +4,11 @@
 //! (`{"message": …, "source": …, "syslog": …, "received_at": …}`); an event
 //! without a string `message` is taken to be the agent event itself. The
 //! envelope's provenance survives normalisation; the raw message does not,
-//! because its content now lives in the canonical fields.
+//! because its content now lives in the canonical fields. An OTLP/JSON
+//! document in its place is read as OpenTelemetry GenAI data first.
 
 use crate::config::{Config, Rule};
-use crate::{id, path, schema};
+use crate::{genai, id, otlp, path, schema};
 use serde_json::{Map, Value, json};
 use sluice_plugin::time::Timestamp;
 
@@ -18,8 +19,22 @@ const PROVENANCE: &[&str] = &["source", "syslog", "received_at"];
 /// The canonical event for `event`, or the reason it has none.
 pub fn normalise(event: &str, config: &Config) -> Result<Map<String, Value>, String> {
     let (mut agent, envelope) = split(sluice_plugin::parse_object(event)?)?;
+    if otlp::is_otlp(&agent) {
+        // The mapping then works on the GenAI reading, so a site only maps
+        // what OpenTelemetry has no name for (from `otel.attributes.…`).
+        agent = genai::to_event(otlp::read(&agent)?);
+    }
     apply_mapping(&mut agent, &config.mapping);
     schema::canonicalise(&mut agent, config)?;
+    // An event without its own time takes the sender's syslog timestamp, else
+    // the time the router received it. The sender's time is part of what was
+    // sent, so it is filled before the id is derived; the arrival time is not.
+    let syslog_time = envelope.get("syslog").and_then(|syslog| syslog.get("timestamp"));
+    if !agent.contains_key("time")
+        && let Some(time) = utc(syslog_time)
+    {
+        agent.insert("time".into(), json!(time));
+    }
     if agent.get("event").and_then(|e| e.get("id")).is_none() {
         // Hashed before the envelope joins, so a replay of the same agent
         // event keeps its id however and whenever it arrives.
@@ -33,15 +48,19 @@ pub fn normalise(event: &str, config: &Config) -> Result<Map<String, Value>, Str
             agent.entry(key).or_insert(value);
         }
     }
-    if !agent.contains_key("time")
-        && let Some(Value::String(received_at)) = agent.get("received_at")
-    {
-        let time = Timestamp::parse_rfc3339(received_at)
-            .and_then(|time| time.to_rfc3339_utc())
-            .unwrap_or_else(|| received_at.clone());
+    if !agent.contains_key("time") {
+        let time = utc(agent.get("received_at")).ok_or(
+            "event has no `time`, and no `syslog.timestamp` or `received_at` to take it from \
+             (every sluice source sets `received_at`)",
+        )?;
         agent.insert("time".into(), json!(time));
     }
     Ok(agent)
+}
+
+/// An RFC 3339 timestamp written by a source, in UTC like the event's own.
+fn utc(value: Option<&Value>) -> Option<String> {
+    Timestamp::parse_rfc3339(value?.as_str()?)?.to_rfc3339_utc()
 }
 
 type Object = Map<String, Value>;
@@ -181,6 +200,46 @@ mod tests {
         assert_eq!(reason, "`message` holds JSON but not an object: a list");
         let reason = normalise("{not json", &config()).unwrap_err();
         assert!(reason.starts_with("event is not valid JSON: key must be a string"), "{reason}");
+    }
+
+    #[test]
+    fn time_comes_from_the_event_else_the_syslog_timestamp_else_received_at() {
+        let message = r#"{"event":"prompt","agent":"a","time":null}"#;
+        let mut outer: Map<String, Value> = serde_json::from_str(&envelope(message)).unwrap();
+        assert_eq!(
+            normalise(&Value::Object(outer.clone()).to_string(), &config()).unwrap()["time"],
+            "2026-11-26T12:00:00.123456Z"
+        );
+        outer.insert("syslog".into(), json!({"timestamp": "2026-11-26T13:59:58.5+02:00"}));
+        assert_eq!(
+            normalise(&Value::Object(outer.clone()).to_string(), &config()).unwrap()["time"],
+            "2026-11-26T11:59:58.5Z"
+        );
+        outer.insert("message".into(), json!(message.replace("null", "\"2026-11-26T10:00:00Z\"")));
+        assert_eq!(normalise(&Value::Object(outer).to_string(), &config()).unwrap()["time"], "2026-11-26T10:00:00Z");
+    }
+
+    #[test]
+    fn the_sender_s_time_distinguishes_repeats_the_arrival_time_does_not() {
+        let message = r#"{"event":"prompt","agent":"a"}"#;
+        let at = |syslog_time: Option<&str>, received_at: &str| {
+            let mut outer: Map<String, Value> = serde_json::from_str(&envelope(message)).unwrap();
+            outer.insert("received_at".into(), json!(received_at));
+            if let Some(time) = syslog_time {
+                outer.insert("syslog".into(), json!({"timestamp": time}));
+            }
+            normalise(&Value::Object(outer).to_string(), &config()).unwrap()["event"]["id"].clone()
+        };
+        assert_eq!(at(None, "2026-11-26T12:00:00Z"), at(None, "2026-11-26T12:05:00Z"));
+        let sent = Some("2026-11-26T11:59:59Z");
+        assert_eq!(at(sent, "2026-11-26T12:00:00Z"), at(sent, "2026-11-26T12:05:00Z"), "a replay");
+        assert_ne!(at(sent, "2026-11-26T12:00:00Z"), at(Some("2026-11-26T11:59:58Z"), "2026-11-26T12:00:00Z"));
+    }
+
+    #[test]
+    fn an_event_with_no_time_anywhere_fails() {
+        let reason = normalise(r#"{"event":"prompt","agent":"a"}"#, &config()).unwrap_err();
+        assert!(reason.starts_with("event has no `time`, and no `syslog.timestamp` or `received_at`"), "{reason}");
     }
 
     #[test]

@@ -14,6 +14,17 @@ pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     keys.iter().try_fold(value, |node, key| child(node, key))
 }
 
+/// The non-null value at `path` split on every dot, the way canonical
+/// fields are written (no flat-key lookup).
+pub fn get_in<'a>(map: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut keys = path.split('.');
+    let mut node = map.get(keys.next()?)?;
+    for key in keys {
+        node = node.as_object()?.get(key)?;
+    }
+    (!node.is_null()).then_some(node)
+}
+
 /// Remove the value at `path` and return it.
 pub fn remove(value: &mut Value, path: &str) -> Option<Value> {
     let keys = resolve(value, path)?;
@@ -128,5 +139,16 @@ mod tests {
         set(&mut map, "agent.id", json!("a-1"));
         set(&mut map, "tenant.id", json!("acme"));
         assert_eq!(Value::Object(map), json!({"agent": {"id": "a-1"}, "tenant": {"id": "acme"}}));
+    }
+
+    #[test]
+    fn get_in_follows_every_dot_and_skips_nulls() {
+        let map = json!({"agent": {"id": "a-1", "name": null}, "gen_ai.agent.id": "x", "time": "t"});
+        let map = map.as_object().unwrap();
+        assert_eq!(get_in(map, "agent.id"), Some(&json!("a-1")));
+        assert_eq!(get_in(map, "time"), Some(&json!("t")));
+        assert_eq!(get_in(map, "agent.name"), None);
+        assert_eq!(get_in(map, "gen_ai.agent.id"), None);
+        assert_eq!(get_in(map, "agent.id.deeper"), None);
     }
 }

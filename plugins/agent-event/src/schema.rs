@@ -2,12 +2,12 @@
 //! take, and how near-miss input (a bare string for an object, `"DENIED"`,
 //! a scope string) is brought into that shape.
 //!
-//! Only fields with a fixed meaning are touched; everything else an agent
-//! platform sends is kept as it came, so nothing is lost on the way to the
-//! SIEM.
+//! Only fields with a fixed meaning are touched (their plain types are
+//! module `fields`'s); everything else an agent platform sends is kept as it
+//! came, so nothing is lost on the way to the SIEM.
 
 use crate::config::{Config, UnknownKind};
-use crate::path;
+use crate::{fields, path};
 use serde_json::{Map, Value, json};
 use sluice_plugin::time::Timestamp;
 
@@ -32,6 +32,7 @@ const OBJECTS: &[(&str, Option<&str>)] = &[
     ("destination", None),
     ("retrieval", Some("source")),
     ("data", Some("classification")),
+    ("error", Some("message")),
     ("redaction", None),
 ];
 
@@ -42,16 +43,21 @@ pub fn canonicalise(event: &mut Map<String, Value>, config: &Config) -> Result<(
     check_kind(event, config.unknown_kind)?;
     check_identity(event, config.require_identity)?;
     normalise_event_id(event);
-    normalise_authz(event);
+    normalise_authz(event)?;
+    normalise_delegation(event)?;
     normalise_outcome(event);
     normalise_severity(event);
-    normalise_lists(event);
-    Ok(())
+    split_scopes(event);
+    fields::coerce(event)?;
+    normalise_labels(event)
 }
 
 /// Add a label, in whichever form (list or map) the event's labels use.
 pub fn add_label(event: &mut Map<String, Value>, key: &str, value: &str) {
     let labels = event.entry("labels").or_insert_with(|| json!([]));
+    if labels.is_null() {
+        *labels = json!([]);
+    }
     match labels {
         Value::Object(map) => {
             map.insert(key.to_owned(), json!(value));
@@ -65,6 +71,9 @@ fn expand_objects(event: &mut Map<String, Value>) -> Result<(), String> {
     for (name, field) in OBJECTS {
         match (event.get_mut(*name), field) {
             (None | Some(Value::Object(_)), _) => {}
+            (Some(Value::Null), _) => {
+                event.remove(*name);
+            }
             (Some(value @ Value::String(_)), Some(field)) => *value = json!({ *field: value.take() }),
             (Some(value), Some(field)) => {
                 return Err(format!("`{name}` must be an object or a string (its `{field}`), got {value}"));
@@ -77,7 +86,12 @@ fn expand_objects(event: &mut Map<String, Value>) -> Result<(), String> {
 
 fn normalise_time(event: &mut Map<String, Value>) -> Result<(), String> {
     let normalised = match event.get("time") {
-        None | Some(Value::Null) => return Ok(()),
+        None => return Ok(()),
+        Some(Value::Null) => {
+            // Absent, so that the normaliser fills it from the envelope.
+            event.remove("time");
+            return Ok(());
+        }
         Some(Value::String(text)) => Timestamp::parse_rfc3339(text),
         Some(Value::Number(number)) => Timestamp::from_epoch(number),
         Some(_) => None,
@@ -156,19 +170,46 @@ fn normalise_event_id(event: &mut Map<String, Value>) {
     }
 }
 
-fn normalise_authz(event: &mut Map<String, Value>) {
-    let Some(Value::Object(authz)) = event.get_mut("authz") else { return };
+fn normalise_authz(event: &mut Map<String, Value>) -> Result<(), String> {
+    let Some(Value::Object(authz)) = event.get_mut("authz") else { return Ok(()) };
     let decision = match authz.get("decision") {
+        None => return Ok(()),
+        Some(Value::Null) => {
+            authz.remove("decision");
+            return Ok(());
+        }
         Some(Value::Bool(true)) => "allow",
         Some(Value::Bool(false)) => "deny",
         Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
             "allow" | "allowed" | "permit" | "permitted" | "grant" | "granted" => "allow",
             "deny" | "denied" | "block" | "blocked" | "reject" | "rejected" | "forbid" | "forbidden" => "deny",
-            _ => return,
+            _ => return Err(format!("`authz.decision` {text:?} is neither allow nor deny")),
         },
-        _ => return,
+        Some(other) => return Err(format!("`authz.decision` must be \"allow\" or \"deny\", got {other}")),
     };
     authz.insert("decision".into(), json!(decision));
+    Ok(())
+}
+
+/// `delegation.type` as one of `user`, `system`, `agent`.
+fn normalise_delegation(event: &mut Map<String, Value>) -> Result<(), String> {
+    let Some(Value::Object(delegation)) = event.get_mut("delegation") else { return Ok(()) };
+    let kind = match delegation.get("type") {
+        None => return Ok(()),
+        Some(Value::Null) => {
+            delegation.remove("type");
+            return Ok(());
+        }
+        Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
+            "user" | "human" | "person" | "end_user" | "enduser" => "user",
+            "system" | "service" | "machine" | "workload" => "system",
+            "agent" | "ai_agent" => "agent",
+            _ => return Err(format!("`delegation.type` {text:?} is not user, system or agent")),
+        },
+        Some(other) => return Err(format!("`delegation.type` must be user, system or agent, got {other}")),
+    };
+    delegation.insert("type".into(), json!(kind));
+    Ok(())
 }
 
 fn decision(event: &Map<String, Value>) -> Option<&str> {
@@ -224,9 +265,8 @@ fn normalise_severity(event: &mut Map<String, Value>) {
     path::set(event, "event.severity", json!(severity));
 }
 
-/// Fields the schema defines as lists, given as a single string.
-fn normalise_lists(event: &mut Map<String, Value>) {
-    // OAuth writes scopes as one space-separated string.
+/// OAuth writes scopes as one space-separated string; others use commas.
+fn split_scopes(event: &mut Map<String, Value>) {
     if let Some(Value::Object(authz)) = event.get_mut("authz")
         && let Some(Value::String(scope)) = authz.get("scope")
     {
@@ -234,11 +274,35 @@ fn normalise_lists(event: &mut Map<String, Value>) {
             scope.split(|c: char| c.is_whitespace() || c == ',').filter(|s| !s.is_empty()).map(|s| json!(s)).collect();
         authz.insert("scope".into(), Value::Array(scopes));
     }
-    if let Some(Value::Object(delegation)) = event.get_mut("delegation")
-        && let Some(chain @ Value::String(_)) = delegation.get_mut("chain")
-    {
-        *chain = json!([chain.take()]);
+}
+
+/// `labels` as a list of strings or a map of string to string.
+fn normalise_labels(event: &mut Map<String, Value>) -> Result<(), String> {
+    if event.get("labels").is_some_and(Value::is_null) {
+        event.remove("labels");
     }
+    let Some(labels) = event.get_mut("labels") else { return Ok(()) };
+    let label = |value: &Value| match value {
+        Value::String(text) => Ok(text.clone()),
+        Value::Number(_) | Value::Bool(_) => Ok(value.to_string()),
+        other => Err(format!("`labels` must hold strings, got {other}")),
+    };
+    match labels {
+        Value::Array(items) => {
+            items.retain(|item| !item.is_null());
+            for item in items.iter_mut() {
+                *item = json!(label(item)?);
+            }
+        }
+        Value::Object(map) => {
+            map.retain(|_, value| !value.is_null());
+            for value in map.values_mut() {
+                *value = json!(label(value)?);
+            }
+        }
+        scalar => *scalar = json!([label(scalar)?]),
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -347,6 +411,52 @@ mod tests {
         assert_eq!(event["event"]["id"], "17");
         let event = canonical(json!({"event": {"kind": "prompt", "id": " "}, "agent": "a"})).unwrap();
         assert!(event["event"].get("id").is_none());
+    }
+
+    #[test]
+    fn unreadable_decisions_and_delegation_types_fail() {
+        let reason = canonical(json!({"event": "authz", "agent": "a", "authz": {"decision": "maybe"}})).unwrap_err();
+        assert_eq!(reason, "`authz.decision` \"maybe\" is neither allow nor deny");
+        let reason = canonical(json!({"event": "authz", "agent": "a", "authz": {"decision": 1}})).unwrap_err();
+        assert!(reason.starts_with("`authz.decision` must be"), "{reason}");
+        let reason = canonical(json!({"event": "prompt", "agent": "a", "delegation": {"type": "robot"}})).unwrap_err();
+        assert_eq!(reason, "`delegation.type` \"robot\" is not user, system or agent");
+    }
+
+    #[test]
+    fn delegation_types_have_synonyms() {
+        for (given, expected) in [("User", "user"), ("human", "user"), ("service", "system"), (" AGENT ", "agent")] {
+            let event = canonical(json!({"event": "prompt", "agent": "a", "delegation": {"type": given}})).unwrap();
+            assert_eq!(event["delegation"]["type"], expected, "{given}");
+        }
+    }
+
+    #[test]
+    fn labels_become_strings_in_a_list_or_map() {
+        let labels = |labels: Value| canonical(json!({"event": "prompt", "agent": "a", "labels": labels}));
+        assert_eq!(labels(json!("prod")).unwrap()["labels"], json!(["prod"]));
+        assert_eq!(labels(json!(["prod", 3, null, true])).unwrap()["labels"], json!(["prod", "3", "true"]));
+        assert_eq!(
+            labels(json!({"env": "prod", "n": 3, "gone": null})).unwrap()["labels"],
+            json!({"env": "prod", "n": "3"})
+        );
+        assert!(labels(json!(null)).unwrap().get("labels").is_none());
+        assert!(labels(json!([{"k": "v"}])).unwrap_err().starts_with("`labels` must hold strings"));
+    }
+
+    #[test]
+    fn null_objects_are_absent_and_field_types_are_enforced() {
+        let event = canonical(json!({"event": "prompt", "agent": "a", "tool": null, "tenant": {"id": 7}})).unwrap();
+        assert!(event.get("tool").is_none());
+        assert_eq!(event["tenant"]["id"], "7");
+        let reason = canonical(json!({"event": "prompt", "agent": "a", "tool": {"name": ["x"]}})).unwrap_err();
+        assert_eq!(reason, "`tool.name` must be a string, got [\"x\"]");
+    }
+
+    #[test]
+    fn error_may_be_given_as_its_message() {
+        let event = canonical(json!({"event": "error", "agent": "a", "error": "boom"})).unwrap();
+        assert_eq!(event["error"], json!({"message": "boom"}));
     }
 
     #[test]
