@@ -15,8 +15,14 @@ use std::process::Command;
 const TARGET: &str = "wasm32-wasip2";
 
 /// Plugins embedded in the binary: (package, name used in configs).
-const BUILTIN: &[(&str, &str)] =
-    &[("sluice-plugin-agent-event", "agent-event"), ("sluice-plugin-redact", "redact"), ("sluice-plugin-cef", "cef")];
+const BUILTIN: &[(&str, &str)] = &[
+    ("sluice-plugin-agent-event", "agent-event"),
+    ("sluice-plugin-redact", "redact"),
+    ("sluice-plugin-cef", "cef"),
+    ("sluice-plugin-leef", "leef"),
+    ("sluice-plugin-ocsf", "ocsf"),
+    ("sluice-plugin-json", "json"),
+];
 
 /// Plugins built only for the router's own tests.
 const TESTING: &[(&str, &str)] = &[("sluice-plugin-tag", "tag"), ("sluice-plugin-misbehave", "misbehave")];

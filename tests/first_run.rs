@@ -25,8 +25,21 @@ fn cef_header(line: &str) -> (Vec<String>, String) {
     (fields, current)
 }
 
+/// The demo's output, split into its sections: heading → non-empty lines.
+fn sections(stdout: &str) -> Vec<(String, Vec<String>)> {
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for line in stdout.lines() {
+        if let Some(heading) = line.strip_prefix("── ") {
+            sections.push((heading.trim_end_matches(" ──").to_owned(), Vec::new()));
+        } else if !line.is_empty() {
+            sections.last_mut().expect("output starts with a heading").1.push(line.to_owned());
+        }
+    }
+    sections
+}
+
 #[test]
-fn the_demo_prints_redacted_cef_for_every_event_kind() {
+fn the_demo_shows_the_same_redacted_events_as_cef_leef_and_ocsf() {
     let scratch = Scratch::new();
     let output = Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args(["demo", "--count", "24"])
@@ -35,23 +48,35 @@ fn the_demo_prints_redacted_cef_for_every_event_kind() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 24, "one CEF line per generated event:\n{stdout}");
+    let sections = sections(&stdout);
+    let headings: Vec<&str> = sections.iter().map(|(h, _)| h.split(' ').next().unwrap()).collect();
+    assert_eq!(headings, ["CEF", "LEEF", "OCSF"], "{stdout}");
+    for (heading, lines) in &sections {
+        assert_eq!(lines.len(), 24, "one line per generated event under {heading}:\n{stdout}");
+    }
 
     let mut kinds = std::collections::BTreeSet::new();
-    for line in &lines {
+    for line in &sections[0].1 {
         let (header, extension) = cef_header(line);
         assert_eq!(header.len(), 7, "{line}");
         assert_eq!(header[0], "CEF:0");
         let severity: u8 = header[6].parse().unwrap_or_else(|_| panic!("numeric severity in {line}"));
         assert!(severity <= 10);
-        assert!(extension.contains("suser="), "every event is bound to its agent: {line}");
+        assert!(extension.contains("suid="), "every event is bound to its agent: {line}");
         kinds.insert(header[4].clone());
     }
     for kind in ["prompt", "reasoning", "tool_call", "api_call", "retrieval", "authz", "output", "error", "lifecycle"] {
         assert!(kinds.contains(kind), "kind {kind} missing from the demo: {kinds:?}");
     }
-    assert!(stdout.contains("[REDACTED]"), "the demo shows redaction at work");
+    assert!(sections[1].1.iter().all(|l| l.starts_with("LEEF:")), "{stdout}");
+    for line in &sections[2].1 {
+        let ocsf: serde_json::Value = serde_json::from_str(line).expect("OCSF lines are JSON");
+        let agent = ocsf["actor"]["app_uid"].as_str().or(ocsf["app"]["uid"].as_str());
+        assert!(ocsf["class_uid"].as_u64().is_some() && agent.is_some_and(|a| a.starts_with("agt-")), "{line}");
+    }
+    for (heading, lines) in &sections {
+        assert!(lines.iter().any(|l| l.contains("[REDACTED")), "{heading} shows redaction at work");
+    }
     assert_eq!(token(&stdout, "AKIA", 16, |c| c.is_ascii_uppercase() || c.is_ascii_digit()), None);
     assert_eq!(token(&stdout, "sk-", 32, |c| c.is_ascii_alphanumeric()), None);
 }
@@ -104,7 +129,7 @@ fn run_without_a_config_tails_agent_logs_and_prints_cef() {
     assert!(line.starts_with("CEF:0|"), "{line}");
     assert!(line.contains("suser=agt-support-7"), "{line}");
     assert!(line.contains("cs1=acme"), "{line}");
-    assert!(line.contains("[REDACTED]"), "{line}");
+    assert!(line.contains("[REDACTED"), "{line}");
     assert!(!line.contains("AKIAABCDEFGHIJKLMNOP") && !line.contains("jo@example.com"), "{line}");
     assert!(scratch.path(".sluice/checkpoints").is_dir(), "the default data_dir is ./.sluice");
 }

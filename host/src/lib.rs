@@ -10,6 +10,7 @@
 pub mod ack;
 pub mod config;
 pub mod dead_letter;
+pub mod demo;
 pub mod event;
 pub mod fanout;
 pub mod metrics;

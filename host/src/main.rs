@@ -3,10 +3,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sluice::config::{Config, ConfigErrors, DEFAULT_CONFIG};
-use sluice::sources::SourceConfig;
-use sluice::sources::demo::DemoConfig;
 use sluice::topology::Topology;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -58,8 +55,8 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Generate realistic agent events (every kind, several agents and
-    /// tenants, delegation, secrets in prompts) and run them through the
-    /// default pipeline, printing CEF to stdout.
+    /// tenants, delegation, secrets in prompts), normalise and redact them as
+    /// the default pipeline does, and print them as CEF, LEEF and OCSF.
     Demo {
         /// How many events to generate.
         #[arg(long, default_value_t = 12)]
@@ -114,26 +111,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("configuration is valid\n{}", topology.describe());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { count } => run_pipeline(demo_config(count)?),
-    }
-}
-
-/// The default pipeline with generated events as its only source.
-fn demo_config(count: u64) -> anyhow::Result<Config> {
-    let mut config = Config::parse(DEFAULT_CONFIG).map_err(|errors| anyhow::anyhow!("{errors}"))?;
-    let demo = SourceConfig::Demo(DemoConfig { count, ..DemoConfig::default() });
-    config.sources = BTreeMap::from([(DEMO_SOURCE.to_owned(), demo)]);
-    let transforms: Vec<String> = config.transforms.keys().cloned().collect();
-    for transform in config.transforms.values_mut() {
-        if transform.inputs.iter().any(|input| !transforms.contains(input)) {
-            transform.inputs.retain(|input| transforms.contains(input));
-            transform.inputs.push(DEMO_SOURCE.to_owned());
+        Command::Demo { count } => {
+            let out_dir = std::env::temp_dir().join(format!("sluice-demo-{}", std::process::id()));
+            let code = run_pipeline(sluice::demo::config(count, &out_dir)?)?;
+            let printed = sluice::demo::print(&out_dir, &mut std::io::stdout().lock());
+            let _ = std::fs::remove_dir_all(&out_dir);
+            printed?;
+            Ok(code)
         }
     }
-    Ok(config)
 }
-
-const DEMO_SOURCE: &str = "demo";
 
 fn load(path: Option<&PathBuf>) -> Result<Config, ConfigErrors> {
     match path {

@@ -265,8 +265,20 @@ fn openai_key(rng: &mut fastrand::Rng) -> String {
     format!("sk-{}", alnum(rng, 40))
 }
 
+/// A Visa-shaped test number with a valid Luhn check digit, as real leaked
+/// card numbers have (redaction checks Luhn to avoid false positives).
 fn card(rng: &mut fastrand::Rng) -> String {
-    format!("4{}", from_alphabet(rng, b"0123456789", 15))
+    let body = format!("4{}", from_alphabet(rng, b"0123456789", 14));
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+        })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
 }
 
 fn uuid(rng: &mut fastrand::Rng) -> String {
@@ -278,6 +290,25 @@ fn uuid(rng: &mut fastrand::Rng) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn card_numbers_pass_the_luhn_check() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..100 {
+            let card = super::card(&mut rng);
+            assert_eq!(card.len(), 16);
+            let sum: u32 = card
+                .bytes()
+                .rev()
+                .enumerate()
+                .map(|(i, b)| {
+                    let d = u32::from(b - b'0') * if i % 2 == 1 { 2 } else { 1 };
+                    d / 10 + d % 10
+                })
+                .sum();
+            assert_eq!(sum % 10, 0, "{card}");
+        }
+    }
+
     use super::*;
     use crate::config::BatchConfig;
     use crate::dead_letter::DeadLetter;
