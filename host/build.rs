@@ -25,7 +25,12 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// Plugins built only for the router's own tests.
-const TESTING: &[(&str, &str)] = &[("sluice-plugin-tag", "tag"), ("sluice-plugin-misbehave", "misbehave")];
+const TESTING: &[(&str, &str)] = &[
+    ("sluice-plugin-tag", "tag"),
+    ("sluice-plugin-misbehave", "misbehave"),
+    ("sluice-plugin-version-one", "version-one"),
+    ("sluice-plugin-version-two", "version-two"),
+];
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));

@@ -150,7 +150,8 @@ fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
         let report = topology.run(shutdown).await?;
         for (id, counts) in &report.counts {
             tracing::info!(component = %id, received = counts.received, sent = counts.sent,
-                dropped = counts.dropped, dead_lettered = counts.dead_lettered, errors = counts.errors, "final counts");
+                dropped = counts.dropped, dead_lettered = counts.dead_lettered, errors = counts.errors,
+                reloads = counts.reloads, reload_failures = counts.reload_failures, "final counts");
         }
         Ok(ExitCode::SUCCESS)
     });

@@ -14,6 +14,8 @@ pub struct ComponentMetrics {
     dropped: AtomicU64,
     dead_lettered: AtomicU64,
     errors: AtomicU64,
+    reloads: AtomicU64,
+    reload_failures: AtomicU64,
 }
 
 /// A snapshot of one component's counters.
@@ -29,6 +31,10 @@ pub struct Counts {
     pub dead_lettered: u64,
     /// Failures: plugin traps, write errors, unreadable files.
     pub errors: u64,
+    /// New plugin versions swapped in by hot reload.
+    pub reloads: u64,
+    /// New plugin versions rejected (did not compile, `init` refused …).
+    pub reload_failures: u64,
 }
 
 impl ComponentMetrics {
@@ -65,6 +71,18 @@ impl ComponentMetrics {
         tracing::error!(component = %self.id, error = %err, "{what}");
     }
 
+    /// A new plugin version was swapped in.
+    pub fn reloaded(&self, plugin: &str, digest: &str) {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(component = %self.id, plugin, sha256 = digest, "plugin reloaded");
+    }
+
+    /// A new plugin version was rejected; the running one stays.
+    pub fn reload_rejected(&self, plugin: &str, reason: &dyn std::fmt::Display) {
+        self.reload_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(component = %self.id, plugin, %reason, "plugin reload rejected; the running version stays");
+    }
+
     pub fn counts(&self) -> Counts {
         Counts {
             received: self.received.load(Ordering::Relaxed),
@@ -72,6 +90,8 @@ impl ComponentMetrics {
             dropped: self.dropped.load(Ordering::Relaxed),
             dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
+            reloads: self.reloads.load(Ordering::Relaxed),
+            reload_failures: self.reload_failures.load(Ordering::Relaxed),
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::dead_letter::{self, DeadLetter, Rejected};
 use crate::event::Batch;
 use crate::fanout::Fanout;
 use crate::metrics::{Counts, Metrics};
+use crate::plugins::reload::Reloader;
 use crate::plugins::{Registry, Runtime};
 use crate::sinks::SinkContext;
 use crate::sources::SourceContext;
@@ -39,6 +40,8 @@ pub struct Topology {
     /// Keeps the runtime (and its epoch ticker, which enforces deadlines)
     /// alive while plugins run; hot reload will resolve new plugins here.
     registry: Option<Arc<Registry>>,
+    /// Watches `plugins.dir` for new versions of the plugins in use.
+    reloader: Option<Reloader>,
     metrics: Metrics,
     dead_letter: DeadLetter,
     dead_letter_rx: mpsc::Receiver<Rejected>,
@@ -60,6 +63,7 @@ impl Topology {
         let mut transforms = BTreeMap::new();
         let mut plugin_notes = BTreeMap::new();
         let mut registry = None;
+        let mut reloader = None;
         if !config.transforms.is_empty() {
             let runtime = Runtime::new(Some(config.data_dir.join("cache").join("plugins")))
                 .map_err(|err| ConfigErrors(vec![ConfigError::new("plugins", format!("{err:#}"))]))?;
@@ -82,8 +86,21 @@ impl Topology {
                         plugin.load_time().as_secs_f64() * 1e3
                     ),
                 );
-                match WasmTransform::new(plugin, wasm, metrics.component(id), dead_letter.clone()) {
-                    Ok(built) => {
+                match WasmTransform::new(plugin.clone(), wasm, metrics.component(id), dead_letter.clone()) {
+                    Ok(mut built) => {
+                        if let Some(stem) = registry.dir_stem(&wasm.plugin) {
+                            let reloader = reloader.get_or_insert_with(|| {
+                                Reloader::new(registry.clone(), registry.dir().expect("a dir stem").to_owned())
+                            });
+                            let (config_json, limits) = built.settings();
+                            built.follow_updates(reloader.subscribe(
+                                &stem,
+                                plugin,
+                                config_json,
+                                limits,
+                                metrics.component(id),
+                            ));
+                        }
                         transforms.insert(id.clone(), built);
                     }
                     Err(err) => errors.push(ConfigError::new(format!("transforms.{id}.config"), format!("{err:#}"))),
@@ -93,7 +110,7 @@ impl Topology {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Topology { config, transforms, plugin_notes, registry, metrics, dead_letter, dead_letter_rx })
+        Ok(Topology { config, transforms, plugin_notes, registry, reloader, metrics, dead_letter, dead_letter_rx })
     }
 
     /// The counters of every component, live while the topology runs.
@@ -123,7 +140,7 @@ impl Topology {
     /// Run until every source has ended (or `shutdown` stops them) and every
     /// event has reached its sinks or the dead-letter output.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<Report> {
-        let Topology { config, mut transforms, registry, metrics, dead_letter, dead_letter_rx, .. } = self;
+        let Topology { config, mut transforms, registry, reloader, metrics, dead_letter, dead_letter_rx, .. } = self;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
 
@@ -182,6 +199,11 @@ impl Topology {
             workers.push(worker);
         }
 
+        let reloading = match reloader {
+            Some(reloader) => Some(reloader.spawn()?),
+            None => None,
+        };
+
         let mut sources = Vec::new();
         for (id, source) in &config.sources {
             let ctx = SourceContext {
@@ -222,6 +244,7 @@ impl Topology {
             sink.await.context("a sink task panicked")?;
         }
         dl_writer.await.context("the dead-letter writer panicked")??;
+        drop(reloading);
         drop(registry);
         Ok(Report { counts: metrics.snapshot() })
     }

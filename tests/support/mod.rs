@@ -75,6 +75,19 @@ impl Router {
         Router { child }
     }
 
+    /// Start it with its own log (info level) written to `log`.
+    pub fn start_logging_to(config: &Path, log: &Path) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["run", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).expect("create the log file"))
+            .spawn()
+            .expect("start sluice");
+        Router { child }
+    }
+
     /// Stop it the way an operator would (SIGTERM) and wait for a clean exit.
     pub fn stop(mut self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod registry;
+pub mod reload;
 pub mod runtime;
 pub mod sandbox;
 

@@ -32,13 +32,32 @@ impl Registry {
     /// The plugin a config names, loaded and ready to instantiate.
     pub fn resolve(&self, reference: &str) -> anyhow::Result<Plugin> {
         let (name, bytes) = self.read(reference)?;
-        let key = cache::digest(&bytes);
+        self.load(&name, &bytes)
+    }
+
+    /// A component from its bytes; the same bytes are compiled only once.
+    pub fn load(&self, name: &str, bytes: &[u8]) -> anyhow::Result<Plugin> {
+        let key = cache::digest(bytes);
         if let Some(plugin) = self.loaded.lock().expect("registry lock").get(&key) {
             return Ok(plugin.clone());
         }
-        let plugin = self.runtime.load(&name, &bytes)?;
+        let plugin = self.runtime.load(name, bytes)?;
         self.loaded.lock().expect("registry lock").insert(key, plugin.clone());
         Ok(plugin)
+    }
+
+    /// The file stem under `plugins.dir` that a reference resolves to, when it
+    /// resolves there (and not to a built-in or a path): such plugins are
+    /// hot-reloaded.
+    pub fn dir_stem(&self, reference: &str) -> Option<String> {
+        let dir = self.dir.as_ref()?;
+        let builtin = BUILTIN.iter().any(|(name, _)| *name == reference);
+        (!builtin && is_plain_name(reference) && dir.join(format!("{reference}.wasm")).is_file())
+            .then(|| reference.to_owned())
+    }
+
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
     /// The component bytes behind a reference, with a display name.

@@ -97,7 +97,7 @@ impl Runtime {
             .with_context(|| format!("plugin `{name}` does not implement the sluice:plugin world"))?;
         let load_time = started.elapsed();
         tracing::debug!(plugin = name, cached, ?load_time, "plugin loaded");
-        Ok(Plugin { name: name.into(), pre, cached, load_time })
+        Ok(Plugin { name: name.into(), digest: cache::digest(bytes).into(), pre, cached, load_time })
     }
 }
 
@@ -149,6 +149,7 @@ fn spawn_epoch_ticker(engine: Engine, ticking: Arc<AtomicBool>) -> anyhow::Resul
 #[derive(Clone)]
 pub struct Plugin {
     name: Arc<str>,
+    digest: Arc<str>,
     pre: bindings::PluginPre<HostState>,
     cached: bool,
     load_time: Duration,
@@ -163,6 +164,11 @@ impl fmt::Debug for Plugin {
 impl Plugin {
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The sha256 of the component, as hex: which version this is.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// Whether the compiled code came from the on-disk cache.

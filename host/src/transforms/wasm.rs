@@ -16,7 +16,7 @@ use crate::plugins::{CallFailure, Instance, Limits, Outcome, Plugin};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// `[transforms.<id>]` with `type = "wasm"`.
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +90,9 @@ pub struct WasmTransform {
     quarantine: Option<String>,
     metrics: Arc<ComponentMetrics>,
     dead_letter: DeadLetter,
+    /// New versions of the plugin from hot reload, already checked with this
+    /// transform's config; taken only between two batches.
+    updates: Option<watch::Receiver<Plugin>>,
 }
 
 impl WasmTransform {
@@ -113,12 +116,50 @@ impl WasmTransform {
             quarantine: None,
             metrics,
             dead_letter,
+            updates: None,
         })
+    }
+
+    /// The plugin's configuration as `init` receives it, and its limits: what
+    /// hot reload checks a new version against.
+    pub fn settings(&self) -> (String, Limits) {
+        (self.config_json.clone(), self.limits)
+    }
+
+    /// Follow new versions of the plugin published on `updates`.
+    pub fn follow_updates(&mut self, updates: watch::Receiver<Plugin>) {
+        self.updates = Some(updates);
+    }
+
+    /// Swap in a newer version if one was published. Called between batches,
+    /// so each event is processed by exactly one version, in order.
+    fn take_update(&mut self) {
+        let Some(updates) = self.updates.as_mut() else { return };
+        if !updates.has_changed().unwrap_or(false) {
+            return;
+        }
+        let plugin = updates.borrow_and_update().clone();
+        // Instantiate now rather than on the next call, so the pause is here
+        // and a surprise failure leaves the old version running.
+        let started = std::time::Instant::now();
+        match plugin.instantiate(self.metrics.id(), &self.config_json, self.limits) {
+            Ok(instance) => {
+                self.plugin = plugin;
+                self.instance = Some(instance);
+                self.failures_in_a_row = 0;
+                self.quarantine = None;
+                let pause_us = started.elapsed().as_micros() as u64;
+                tracing::info!(component = %self.metrics.id(), sha256 = self.plugin.digest(), pause_us,
+                    "new plugin version swapped in between two batches");
+            }
+            Err(err) => self.metrics.reload_rejected(plugin.name(), &format!("{err:#}")),
+        }
     }
 
     /// Process batches until every input has closed.
     pub fn run(mut self, mut input: mpsc::Receiver<Batch>, out: Fanout) {
         while let Some(batch) = input.blocking_recv() {
+            self.take_update();
             let batch = self.process(batch);
             let n = batch.len();
             if out.blocking_send(batch).is_err() {

@@ -1,0 +1,190 @@
+//! Hot reload of `plugins.dir`: a new or changed `*.wasm` replaces the running
+//! version of that plugin without stopping the router or losing an event.
+//!
+//! A thread watches the directory (inotify through `notify`) and waits until
+//! a file has been quiet for a moment and its size is stable, so a file being
+//! copied is not read half-written (renaming a finished file into place is
+//! the safe way to deploy). The new version is compiled here, off the hot
+//! path, and `init` is tried with each using transform's own config; only a
+//! version that passes is published to that transform, whose worker swaps it
+//! in between two batches. A broken file is rejected with a log line and a
+//! metric while the previous version keeps running; a deleted file changes
+//! nothing. An unchanged file (same sha256) is ignored.
+
+use super::cache;
+use super::registry::Registry;
+use super::runtime::{Limits, Plugin};
+use crate::metrics::ComponentMetrics;
+use anyhow::Context;
+use notify::{RecursiveMode, Watcher};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How long a file must see no change before it is read.
+const QUIET: Duration = Duration::from_millis(200);
+
+/// A transform that runs a plugin from the directory.
+struct Subscriber {
+    config_json: String,
+    limits: Limits,
+    metrics: Arc<ComponentMetrics>,
+    updates: watch::Sender<Plugin>,
+}
+
+/// The plugins of `plugins.dir` in use, and who uses them.
+pub struct Reloader {
+    registry: Arc<Registry>,
+    dir: PathBuf,
+    /// By file stem.
+    subscribers: HashMap<String, Vec<Subscriber>>,
+    /// The sha256 of the version last loaded, by file stem.
+    current: HashMap<String, String>,
+}
+
+impl Reloader {
+    pub fn new(registry: Arc<Registry>, dir: PathBuf) -> Self {
+        Reloader { registry, dir, subscribers: HashMap::new(), current: HashMap::new() }
+    }
+
+    /// Transform `metrics.id()` runs `plugin`, loaded from `<stem>.wasm`:
+    /// the receiver yields the versions that pass its `init`.
+    pub fn subscribe(
+        &mut self,
+        stem: &str,
+        plugin: Plugin,
+        config_json: String,
+        limits: Limits,
+        metrics: Arc<ComponentMetrics>,
+    ) -> watch::Receiver<Plugin> {
+        self.current.insert(stem.to_owned(), plugin.digest().to_owned());
+        let (updates, receiver) = watch::channel(plugin);
+        self.subscribers.entry(stem.to_owned()).or_default().push(Subscriber { config_json, limits, metrics, updates });
+        receiver
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subscribers.is_empty()
+    }
+
+    /// Watch the directory on a thread of its own until the handle is dropped.
+    pub fn spawn(self) -> anyhow::Result<ReloadHandle> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut watcher = notify::recommended_watcher(move |event| {
+            let _ = tx.send(event);
+        })
+        .context("starting the plugin directory watcher")?;
+        watcher
+            .watch(&self.dir, RecursiveMode::NonRecursive)
+            .with_context(|| format!("watching plugins.dir {}", self.dir.display()))?;
+        tracing::info!(dir = %self.dir.display(), "watching the plugin directory for new versions");
+        let thread_stop = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("plugin-reload".into())
+            .spawn(move || self.watch(&rx, &thread_stop))
+            .context("starting the plugin reload thread")?;
+        Ok(ReloadHandle { stop, thread: Some(thread), _watcher: watcher })
+    }
+
+    fn watch(mut self, events: &std::sync::mpsc::Receiver<notify::Result<notify::Event>>, stop: &AtomicBool) {
+        let mut pending: HashMap<PathBuf, Instant> = HashMap::new();
+        while !stop.load(Ordering::Relaxed) {
+            match events.recv_timeout(QUIET / 4) {
+                Ok(Ok(event)) => {
+                    for path in event.paths {
+                        if path.extension().is_some_and(|e| e == "wasm") {
+                            pending.insert(path, Instant::now());
+                        }
+                    }
+                }
+                Ok(Err(err)) => tracing::warn!(error = %err, "the plugin directory watcher reported an error"),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            let quiet: Vec<PathBuf> =
+                pending.iter().filter(|(_, at)| at.elapsed() >= QUIET).map(|(path, _)| path.clone()).collect();
+            for path in quiet {
+                pending.remove(&path);
+                if !self.reload(&path) {
+                    // Still being written: look again once it is quiet.
+                    pending.insert(path, Instant::now());
+                }
+            }
+        }
+    }
+
+    /// Load a changed file and publish it to every transform whose `init`
+    /// accepts it. Returns false when the file was still changing.
+    fn reload(&mut self, path: &Path) -> bool {
+        let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else { return true };
+        let Some(subscribers) = self.subscribers.get(&stem) else { return true };
+        let bytes = match read_stable(path) {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                tracing::warn!(plugin = %stem, path = %path.display(),
+                    "plugin file deleted; the transforms that use it keep their loaded version");
+                return true;
+            }
+            Err(Unstable) => return false,
+        };
+        let digest = cache::digest(&bytes);
+        if self.current.get(&stem) == Some(&digest) {
+            return true;
+        }
+        self.current.insert(stem.clone(), digest.clone());
+        let plugin = match self.registry.load(&stem, &bytes) {
+            Ok(plugin) => plugin,
+            Err(err) => {
+                for subscriber in subscribers {
+                    subscriber.metrics.reload_rejected(&stem, &format!("{err:#}"));
+                }
+                return true;
+            }
+        };
+        for subscriber in subscribers {
+            match plugin.instantiate(subscriber.metrics.id(), &subscriber.config_json, subscriber.limits) {
+                Ok(_) => {
+                    subscriber.updates.send_replace(plugin.clone());
+                    subscriber.metrics.reloaded(&stem, &digest);
+                }
+                Err(err) => subscriber.metrics.reload_rejected(&stem, &format!("{err:#}")),
+            }
+        }
+        true
+    }
+}
+
+/// The file changed while it was read.
+struct Unstable;
+
+/// The whole file, if its size did not change while reading it; `None` if it
+/// is gone.
+fn read_stable(path: &Path) -> Result<Option<Vec<u8>>, Unstable> {
+    let before = match std::fs::metadata(path) {
+        Ok(meta) => meta.len(),
+        Err(_) => return Ok(None),
+    };
+    let bytes = std::fs::read(path).map_err(|_| Unstable)?;
+    let after = std::fs::metadata(path).map_err(|_| Unstable)?.len();
+    if before == after && bytes.len() as u64 == after { Ok(Some(bytes)) } else { Err(Unstable) }
+}
+
+/// Stops the reload thread when dropped.
+pub struct ReloadHandle {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _watcher: notify::RecommendedWatcher,
+}
+
+impl Drop for ReloadHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
