@@ -65,24 +65,21 @@ pub struct Router {
 
 impl Router {
     pub fn start(config: &Path) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["run", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start sluice");
-        Router { child }
+        Router::spawn(config, "warn", Stdio::inherit())
     }
 
     /// Start it with its own log (info level) written to `log`.
     pub fn start_logging_to(config: &Path, log: &Path) -> Self {
+        Router::spawn(config, "info", std::fs::File::create(log).expect("create the log file").into())
+    }
+
+    fn spawn(config: &Path, level: &str, stderr: Stdio) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .args(["run", "--config"])
             .arg(config)
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", level)
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).expect("create the log file"))
+            .stderr(stderr)
             .spawn()
             .expect("start sluice");
         Router { child }
