@@ -123,3 +123,42 @@ fn a_missing_config_file_is_named() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr.contains("/nonexistent/sluice.toml: cannot read the config file"), "{stderr}");
 }
+
+#[test]
+fn plugin_check_shows_the_contract_init_and_each_outcome() {
+    let scratch = Scratch::new();
+    let events =
+        scratch.write("events.jsonl", "{\"message\":\"one\"}\n{\"message\":\"skip me\"}\n{\"message\":\"bad\"}\n");
+    let plugin = test_plugin("tag");
+    let config = r#"{"stage":"s","drop_containing":"skip","fail_containing":"bad"}"#;
+    let output = sluice(&["plugin", "check", &plugin, "--config", config, "--events", events.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("contract: sluice:plugin@0.1.0"), "{stdout}");
+    assert!(stdout.contains(&format!("init: ok with config {config}")), "{stdout}");
+    assert!(stdout.contains("event 0: keep (rewritten): {"), "{stdout}");
+    assert!(stdout.contains("event 1: drop"), "{stdout}");
+    assert!(stdout.contains("event 2: fail: stage s refused the event"), "{stdout}");
+    assert!(stdout.contains("3 events: 0 kept unchanged, 1 rewritten, 0 emitted, 1 dropped, 1 failed"), "{stdout}");
+
+    // The demo events, normalised, are the default; a formatter emits a line for each.
+    let output = sluice(&["plugin", "check", &test_plugin("cef"), "--count", "5"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.contains(": emit: CEF:0|")).count(), 5, "{stdout}");
+}
+
+#[test]
+fn plugin_check_fails_on_a_refused_config_or_a_file_that_is_no_component() {
+    let output = sluice(&["plugin", "check", &test_plugin("misbehave"), "--config", r#"{"refuse":true}"#]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("init: FAILED:") && stdout.contains("config key `refuse` is set"), "{stdout}");
+
+    let scratch = Scratch::new();
+    let bogus = scratch.write("bogus.wasm", "not a component");
+    let output = sluice(&["plugin", "check", bogus.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.starts_with("load: FAILED:"), "{stdout}");
+}

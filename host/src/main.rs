@@ -31,6 +31,7 @@ Examples:
                                       normalise, redact, print CEF
   sluice run --config sluice.toml     run your own pipeline
   sluice validate --config sluice.toml
+  sluice plugin check my-plugin.wasm --config '{\"stage\":\"x\"}'   try a plugin before deploying it
   sluice run --print-default-config > sluice.toml   start a config from the default";
 
 #[derive(Debug, Subcommand)]
@@ -54,11 +55,35 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Work with plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
     /// Generate realistic agent events (every kind, several agents and
     /// tenants, delegation, secrets in prompts), normalise and redact them as
     /// the default pipeline does, and print them as CEF, LEEF and OCSF.
     Demo {
         /// How many events to generate.
+        #[arg(long, default_value_t = 12)]
+        count: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Try a plugin before deploying it: load it, show the contract version it
+    /// targets, run its init with a config and a batch of events, and print
+    /// each event's outcome. Exits 1 if it fails to load, init or process.
+    Check {
+        /// The component file (`*.wasm`).
+        file: PathBuf,
+        /// The plugin's config as JSON, as `config = {…}` in a transform gives it.
+        #[arg(long, default_value = "{}")]
+        config: String,
+        /// A file of events, one JSON object per line (default: demo agent
+        /// events, normalised by the built-in agent-event plugin).
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
+        /// How many demo events to use when --events is not given.
         #[arg(long, default_value_t = 12)]
         count: u64,
     },
@@ -110,6 +135,20 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             println!("configuration is valid\n{}", topology.describe());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugin(PluginCommand::Check { file, config, events, count }) => {
+            let runtime = sluice::plugins::Runtime::new(None)?;
+            let events = match events {
+                Some(path) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading events from {}", path.display()))?
+                    .lines()
+                    .filter(|line| !line.trim().is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                None => sluice::plugins::check::demo_events(&runtime, count)?,
+            };
+            let passed = sluice::plugins::check::check(&runtime, &file, &config, &events, &mut std::io::stdout())?;
+            Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Demo { count } => {
             let out_dir = std::env::temp_dir().join(format!("sluice-demo-{}", std::process::id()));

@@ -2,6 +2,7 @@
 //! registry that finds a plugin by the name a config gives it.
 
 pub mod cache;
+pub mod check;
 pub mod registry;
 pub mod reload;
 pub mod runtime;

@@ -166,6 +166,13 @@ impl Plugin {
         &self.name
     }
 
+    /// The names the component imports (`sluice:plugin/log@0.1.0`,
+    /// `wasi:cli/environment@0.2.6` …): which contract version it targets.
+    pub fn imports(&self) -> Vec<String> {
+        let component = self.pre.instance_pre().component();
+        component.component_type().imports(self.pre.engine()).map(|(name, _)| name.to_owned()).collect()
+    }
+
     /// The sha256 of the component, as hex: which version this is.
     pub fn digest(&self) -> &str {
         &self.digest

@@ -1,0 +1,112 @@
+//! `sluice plugin check`: try a plugin before deploying it — load it, say
+//! which contract it targets, run its `init` with a config, run a batch of
+//! events through it and show what it did with each.
+
+use super::runtime::{Limits, Outcome, Runtime};
+use crate::sources::demo::generate;
+use anyhow::Context;
+use std::io::Write;
+use std::path::Path;
+
+/// The prefix of the contract's interfaces in a component's imports.
+const CONTRACT: &str = "sluice:plugin/";
+
+/// Events a plugin can be tried on: the demo's agent sessions, normalised by
+/// the built-in `agent-event` so that formatters get canonical events.
+pub fn demo_events(runtime: &Runtime, count: u64) -> anyhow::Result<Vec<String>> {
+    let (_, bytes) =
+        super::BUILTIN.iter().find(|(name, _)| *name == "agent-event").context("agent-event is built in")?;
+    let mut normalise = runtime.load("agent-event", bytes)?.instantiate("check", "{}", Limits::default())?;
+    let raw: Vec<String> = (0..count)
+        .map(|i| serde_json::json!({"message": generate(42, i), "received_at": crate::timestamp::now_rfc3339()}))
+        .map(|event| event.to_string())
+        .collect();
+    let outcomes = normalise.process(&raw).map_err(|failure| anyhow::anyhow!("{failure}"))?;
+    Ok(raw
+        .into_iter()
+        .zip(outcomes)
+        .filter_map(|(event, outcome)| match outcome {
+            Outcome::Keep(None) => Some(event),
+            Outcome::Keep(Some(json)) => Some(json),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Check the plugin in `path` and report on `out`. Returns whether it passed:
+/// it loaded, its `init` accepted `config_json`, and the batch call returned.
+pub fn check(
+    runtime: &Runtime,
+    path: &Path,
+    config_json: &str,
+    events: &[String],
+    out: &mut impl Write,
+) -> anyhow::Result<bool> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let name = path.file_stem().map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned());
+    let plugin = match runtime.load(&name, &bytes) {
+        Ok(plugin) => plugin,
+        Err(err) => {
+            writeln!(out, "load: FAILED: {err:#}")?;
+            return Ok(false);
+        }
+    };
+    let imports = plugin.imports();
+    let contract: Vec<&String> = imports.iter().filter(|i| i.starts_with(CONTRACT)).collect();
+    writeln!(
+        out,
+        "load: ok ({} bytes, sha256 {}, compiled in {:.1} ms)",
+        bytes.len(),
+        plugin.digest(),
+        plugin.load_time().as_secs_f64() * 1e3
+    )?;
+    match contract.first() {
+        Some(import) => writeln!(out, "contract: {}", import.replace("/log@", "@"))?,
+        None => writeln!(out, "contract: sluice:plugin (the plugin does not import `log`)")?,
+    }
+    let other: Vec<&String> = imports.iter().filter(|i| !i.starts_with(CONTRACT)).collect();
+    if !other.is_empty() {
+        let names: Vec<&str> = other.iter().map(|s| s.as_str()).collect();
+        writeln!(out, "also imports (sandboxed, nothing granted): {}", names.join(", "))?;
+    }
+    let mut instance = match plugin.instantiate("check", config_json, Limits::default()) {
+        Ok(instance) => {
+            writeln!(out, "init: ok with config {config_json}")?;
+            instance
+        }
+        Err(err) => {
+            writeln!(out, "init: FAILED: {err:#}")?;
+            return Ok(false);
+        }
+    };
+    let outcomes = match instance.process(events) {
+        Ok(outcomes) => outcomes,
+        Err(failure) => {
+            writeln!(out, "process: FAILED on a batch of {}: {failure}", events.len())?;
+            return Ok(false);
+        }
+    };
+    let mut counts = [0usize; 5];
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let (slot, text) = match outcome {
+            Outcome::Keep(None) => (0, "keep (unchanged)".to_owned()),
+            Outcome::Keep(Some(json)) => (1, format!("keep (rewritten): {json}")),
+            Outcome::Emit(line) => (2, format!("emit: {line}")),
+            Outcome::Drop => (3, "drop".to_owned()),
+            Outcome::Fail(reason) => (4, format!("fail: {reason}")),
+        };
+        counts[slot] += 1;
+        writeln!(out, "event {i}: {text}")?;
+    }
+    writeln!(
+        out,
+        "process: ok, {} events: {} kept unchanged, {} rewritten, {} emitted, {} dropped, {} failed",
+        events.len(),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3],
+        counts[4]
+    )?;
+    Ok(true)
+}
