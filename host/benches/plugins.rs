@@ -4,7 +4,9 @@
 //!
 //! Run with `cargo bench -p sluice --bench plugins`; the events are the demo
 //! source's agent sessions, normalised once by `agent-event` for the stages
-//! that expect canonical events.
+//! that expect canonical events. `SLUICE_BENCH_PLUGINS=a.wasm:b.wasm` adds
+//! plugin files (e.g. the language examples), fed canonical events, with
+//! config from `SLUICE_BENCH_CONFIG` (JSON, default `{}`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sluice::plugins::{BUILTIN, Instance, Limits, Outcome, Runtime};
@@ -61,6 +63,21 @@ fn plugins(c: &mut Criterion) {
             let mut next = batches.iter().cycle();
             group.throughput(Throughput::Elements(size as u64));
             group.bench_function(BenchmarkId::new(*name, size), |b| {
+                b.iter(|| instance.process(next.next().expect("cycle")).expect("plugin call succeeds"))
+            });
+        }
+    }
+    let config = std::env::var("SLUICE_BENCH_CONFIG").unwrap_or_else(|_| "{}".to_owned());
+    for path in std::env::var("SLUICE_BENCH_PLUGINS").unwrap_or_default().split(':').filter(|p| !p.is_empty()) {
+        let bytes = std::fs::read(path).expect("a plugin file");
+        let name = std::path::Path::new(path).file_stem().unwrap().to_string_lossy().into_owned();
+        let mut instance =
+            runtime.load(&name, &bytes).unwrap().instantiate(&name, &config, Limits::default()).expect("plugin starts");
+        for size in BATCH_SIZES {
+            let batches: Vec<Vec<String>> = redacted.chunks(size).map(<[String]>::to_vec).collect();
+            let mut next = batches.iter().cycle();
+            group.throughput(Throughput::Elements(size as u64));
+            group.bench_function(BenchmarkId::new(&name, size), |b| {
                 b.iter(|| instance.process(next.next().expect("cycle")).expect("plugin call succeeds"))
             });
         }
