@@ -47,9 +47,9 @@ impl DeadLetter {
         if records.is_empty() {
             return None;
         }
-        for (_, reason) in &records {
-            component.dead_lettered(1, reason);
-        }
+        // One log line per rejected batch, not per event: a quarantined plugin
+        // at full rate must not turn the router's log into the hot path.
+        component.dead_lettered(records.len(), &records[0].1);
         let finaliser = from.finaliser().cloned();
         Some(Rejected { component: component.id().into(), records, finaliser })
     }

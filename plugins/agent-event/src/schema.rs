@@ -241,19 +241,7 @@ fn normalise_outcome(event: &mut Map<String, Value>) {
 /// gravity: a denial is high, a failure or error medium, the rest low.
 fn normalise_severity(event: &mut Map<String, Value>) {
     let given = event.get("event").and_then(|e| e.get("severity"));
-    let parsed = match given {
-        Some(Value::Number(number)) => number.as_f64(),
-        Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
-            "info" | "informational" => Some(1.0),
-            "low" => Some(3.0),
-            "medium" => Some(5.0),
-            "high" => Some(8.0),
-            "very-high" | "critical" => Some(10.0),
-            number => number.parse::<f64>().ok(),
-        },
-        _ => None,
-    };
-    let severity = match parsed.filter(|f| f.is_finite()) {
+    let severity = match given.and_then(sluice_plugin::fields::severity) {
         Some(value) => value.round().clamp(0.0, 10.0) as u8,
         None if decision(event) == Some("deny") => 7,
         None => {

@@ -78,19 +78,7 @@ fn value<'e>(key: &str, source: &'e Source, event: &'e Value) -> Option<Cow<'e, 
 
 /// The schema's severity (0–10, or a word) on LEEF's scale 1–10.
 fn severity(value: &Value) -> Option<u8> {
-    let number = match value {
-        Value::Number(number) => number.as_f64()?,
-        Value::String(text) => match text.trim().to_ascii_lowercase().as_str() {
-            "info" | "informational" => 1.0,
-            "low" => 3.0,
-            "medium" => 5.0,
-            "high" => 8.0,
-            "very-high" | "critical" => 10.0,
-            number => number.parse::<f64>().ok()?,
-        },
-        _ => return None,
-    };
-    number.is_finite().then(|| number.round().clamp(1.0, 10.0) as u8)
+    sluice_plugin::fields::severity(value).map(|number| number.round().clamp(1.0, 10.0) as u8)
 }
 
 /// An IP address, also from `ip:port` or `[v6]:port`, in its canonical form.

@@ -77,19 +77,7 @@ fn base(source: &Source, settings: &Settings, class: Class, activity_id: u32, ou
 /// as Informational, the normaliser's default for routine events. Words are
 /// read as the normaliser reads them, for events that skipped it.
 fn severity_id(source: &Source) -> u32 {
-    let parsed = match source.peek("event.severity") {
-        Some(Value::Number(number)) => number.as_f64(),
-        Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
-            "info" | "informational" => Some(1.0),
-            "low" => Some(3.0),
-            "medium" => Some(5.0),
-            "high" => Some(8.0),
-            "very-high" | "critical" => Some(10.0),
-            number => number.parse::<f64>().ok(),
-        },
-        _ => None,
-    };
-    let Some(severity) = parsed.filter(|f| f.is_finite()) else { return 0 };
+    let Some(severity) = source.peek("event.severity").and_then(sluice_plugin::fields::severity) else { return 0 };
     source.take("event.severity");
     match severity.round().clamp(0.0, 10.0) as u8 {
         0..=1 => 1,

@@ -102,6 +102,25 @@ impl Source {
     }
 }
 
+/// A severity as events write it — a number, or a word such as `high` — on
+/// the schema's 0–10 scale, before each format rounds and clamps it to its
+/// own range. `None` when it is neither (or not finite).
+pub fn severity(value: &Value) -> Option<f64> {
+    let number = match value {
+        Value::Number(number) => number.as_f64()?,
+        Value::String(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "info" | "informational" => 1.0,
+            "low" => 3.0,
+            "medium" => 5.0,
+            "high" => 8.0,
+            "very-high" | "critical" => 10.0,
+            number => number.parse::<f64>().ok()?,
+        },
+        _ => return None,
+    };
+    number.is_finite().then_some(number)
+}
+
 /// The value at a dotted `path` in `event`; a numeric segment indexes a list.
 pub fn lookup<'e>(event: &'e Value, path: &str) -> Option<&'e Value> {
     path.split('.').try_fold(event, |node, key| match node {
