@@ -1,35 +1,50 @@
 //! Plugins written in other languages, built from source with their own
 //! toolchains from the package registries, and run through the router.
+//!
+//! Every example in `examples/plugins/<lang>/` implements the same plugin
+//! (see `examples/plugins/README.md`), so one check fits them all: a lookup
+//! table labels events, a configured kind is dropped, an event without
+//! `agent.id` fails to the dead-letter output, and `configure` logs a line.
 
 mod support;
 
+#[path = "languages/python.rs"]
+mod python;
+
 use serde_json::Value;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 use support::{Router, Scratch, wait_for_lines};
 
-/// PyPI's componentize-py at the version the example is known to build with.
-const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
-
-fn ensure_componentize_py() {
-    let has = || Command::new("componentize-py").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !has() {
-        let pip = Command::new("python3").args(["-m", "pip", "install", "-q", COMPONENTIZE_PY]).status();
-        assert!(pip.is_ok_and(|s| s.success()) && has(), "the Python example needs `pip install {COMPONENTIZE_PY}`");
-    }
+/// Build `examples/plugins/<lang>` with its `build.sh` into `<scratch>/<lang>/label.wasm`.
+///
+/// The script gets the `sluice` under test as `$SLUICE` (for `plugin wrap`
+/// and `plugin bindings`) and any extra environment the toolchain needs.
+fn build_example(scratch: &Scratch, lang: &str, env: &[(&str, &str)]) -> PathBuf {
+    let wasm = scratch.path(&format!("{lang}/label.wasm"));
+    std::fs::create_dir_all(wasm.parent().unwrap()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/plugins").join(lang).join("build.sh");
+    let build = Command::new(&script)
+        .arg(&wasm)
+        .env("SLUICE", env!("CARGO_BIN_EXE_sluice"))
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|err| panic!("run {}: {err}", script.display()));
+    assert!(
+        build.status.success(),
+        "{} failed:\n{}\n{}",
+        script.display(),
+        String::from_utf8_lossy(&build.stdout),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(wasm.is_file(), "{} did not write {}", script.display(), wasm.display());
+    wasm
 }
 
-#[test]
-fn the_python_example_labels_drops_and_fails_events_in_the_router() {
-    ensure_componentize_py();
-    let scratch = Scratch::new();
-    let wasm = scratch.path("label.wasm");
-    let build = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/plugins/python/build.sh"))
-        .arg(&wasm)
-        .output()
-        .unwrap();
-    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
-
+/// Run the example plugin at `wasm` through the router and check that it
+/// labels, drops, fails and logs as every example must.
+fn check_example(scratch: &Scratch, wasm: &Path) {
     let events = concat!(
         r#"{"agent":{"id":"agt-1"},"event":{"kind":"tool_call"}}"#,
         "\n",
@@ -39,12 +54,17 @@ fn the_python_example_labels_drops_and_fails_events_in_the_router() {
         "\n",
     );
     scratch.write("logs/agents.jsonl", events);
+    // Raw lines reach the plugin without agent-event: it fails them.
+    scratch.write("logs/broken.raw", "");
     let config = format!(
         r#"
 data_dir = "{data}"
 [sources.agents]
 type = "file"
 include = ["{logs}/*.jsonl"]
+[sources.agents_raw]
+type = "file"
+include = ["{logs}/*.raw"]
 [transforms.parse]
 type = "wasm"
 plugin = "agent-event"
@@ -54,9 +74,6 @@ type = "wasm"
 plugin = "{wasm}"
 inputs = ["parse", "agents_raw"]
 config = {{ labels = {{ "agt-1" = "finance" }}, drop_kind = "reasoning" }}
-[sources.agents_raw]
-type = "file"
-include = ["{logs}/*.raw"]
 [sinks.out]
 type = "file"
 inputs = ["label"]
@@ -70,9 +87,8 @@ path = "{dead}"
         out = scratch.path("out.jsonl").display(),
         dead = scratch.path("dead.jsonl").display(),
     );
-    // Raw lines reach the plugin without agent-event: it fails them.
-    scratch.write("logs/broken.raw", "");
-    let router = Router::start(&scratch.write("sluice.toml", &config));
+    let log = scratch.path("router.log");
+    let router = Router::start_logging_to(&scratch.write("sluice.toml", &config), &log);
     let out = wait_for_lines(&scratch.path("out.jsonl"), 2, Duration::from_secs(120));
     scratch.append("logs/broken.raw", "[1]\n");
     let dead = wait_for_lines(&scratch.path("dead.jsonl"), 1, Duration::from_secs(60));
@@ -89,5 +105,10 @@ path = "{dead}"
     assert_eq!(
         reasons,
         ["plugin `label` failed the event: event has no agent.id: run the agent-event plugin before this one"]
+    );
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("plugin ready") && l.contains(r#"labels="1""#)),
+        "configure logs `plugin ready` with the number of labels:\n{log}"
     );
 }

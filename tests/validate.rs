@@ -134,8 +134,8 @@ fn plugin_check_shows_the_contract_init_and_each_outcome() {
     let output = sluice(&["plugin", "check", &plugin, "--config", config, "--events", events.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("contract: sluice:plugin@0.1.0"), "{stdout}");
-    assert!(stdout.contains(&format!("init: ok with config {config}")), "{stdout}");
+    assert!(stdout.contains("contract: sluice:plugin@0.2.0"), "{stdout}");
+    assert!(stdout.contains(&format!("configure: ok with config {config}")), "{stdout}");
     assert!(stdout.contains("event 0: keep (rewritten): {"), "{stdout}");
     assert!(stdout.contains("event 1: drop"), "{stdout}");
     assert!(stdout.contains("event 2: fail: stage s refused the event"), "{stdout}");
@@ -153,7 +153,7 @@ fn plugin_check_fails_on_a_refused_config_or_a_file_that_is_no_component() {
     let output = sluice(&["plugin", "check", &test_plugin("misbehave"), "--config", r#"{"refuse":true}"#]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("init: FAILED:") && stdout.contains("config key `refuse` is set"), "{stdout}");
+    assert!(stdout.contains("configure: FAILED:") && stdout.contains("config key `refuse` is set"), "{stdout}");
 
     let scratch = Scratch::new();
     let bogus = scratch.write("bogus.wasm", "not a component");

@@ -2,7 +2,7 @@
 //!
 //! Loading reports **every** problem at once, each naming its table and key,
 //! so that an operator fixes a config in one pass. Checks that need the plugin
-//! runtime (a plugin file that fails to load, an `init` that refuses its
+//! runtime (a plugin file that fails to load, an `configure` that refuses its
 //! config) happen when the topology is built, with the same error type.
 
 use crate::sinks::SinkConfig;

@@ -71,8 +71,8 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum PluginCommand {
     /// Try a plugin before deploying it: load it, show the contract version it
-    /// targets, run its init with a config and a batch of events, and print
-    /// each event's outcome. Exits 1 if it fails to load, init or process.
+    /// targets, run its configure with a config and a batch of events, and print
+    /// each event's outcome. Exits 1 if it fails to load, configure or process.
     Check {
         /// The component file (`*.wasm`).
         file: PathBuf,

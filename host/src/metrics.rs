@@ -33,7 +33,7 @@ pub struct Counts {
     pub errors: u64,
     /// New plugin versions swapped in by hot reload.
     pub reloads: u64,
-    /// New plugin versions rejected (did not compile, `init` refused …).
+    /// New plugin versions rejected (did not compile, `configure` refused …).
     pub reload_failures: u64,
 }
 

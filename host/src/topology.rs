@@ -1,7 +1,7 @@
 //! The running graph: sources → transforms → sinks, wired by bounded channels.
 //!
 //! Building a topology checks the config and loads every plugin (calling its
-//! `init`), so every problem is reported before anything starts. Running it
+//! `configure`), so every problem is reported before anything starts. Running it
 //! spawns sources and sinks on the async runtime and each transform on a
 //! thread of its own (plugin calls are CPU work and must not stall I/O).
 //! Shutdown flows downstream: sources stop and drop their senders, each
@@ -54,7 +54,7 @@ pub struct Report {
 }
 
 impl Topology {
-    /// Load every plugin of a checked config and run each `init`, reporting
+    /// Load every plugin of a checked config and run each `configure`, reporting
     /// every failure with the transform's table and key.
     pub fn build(config: Config) -> Result<Topology, ConfigErrors> {
         let metrics = Metrics::default();

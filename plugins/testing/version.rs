@@ -9,7 +9,7 @@ use sluice_plugin::{Outcome, Plugin, export_plugin, parse_object};
 struct Version;
 
 impl Plugin for Version {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         if config.get("refuse").and_then(Value::as_bool).unwrap_or(false) {
             return Err("config key `refuse` is set".to_owned());
         }

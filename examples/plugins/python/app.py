@@ -24,7 +24,7 @@ DROP_KIND: str | None = None
 
 
 class WitWorld(wit_world.WitWorld):
-    def init(self, config: str) -> None:
+    def configure(self, config: str) -> None:
         global LABELS, DROP_KIND
         settings = json.loads(config or "{}")
         labels = settings.get("labels", {})
@@ -43,10 +43,10 @@ class WitWorld(wit_world.WitWorld):
     def one(text: str) -> wit_world.Outcome:
         try:
             event = json.loads(text)
-        except ValueError as err:
-            return wit_world.Outcome_Fail(f"event is not valid JSON: {err}")
+        except ValueError:
+            event = None
         if not isinstance(event, dict):
-            return wit_world.Outcome_Fail("event is JSON but not an object")
+            return wit_world.Outcome_Fail("event is not a JSON object")
         agent = (event.get("agent") or {}).get("id")
         if not isinstance(agent, str):
             return wit_world.Outcome_Fail("event has no agent.id: run the agent-event plugin before this one")

@@ -1,5 +1,5 @@
 //! `sluice plugin check`: try a plugin before deploying it — load it, say
-//! which contract it targets, run its `init` with a config, run a batch of
+//! which contract it targets, run its `configure` with a config, run a batch of
 //! events through it and show what it did with each.
 
 use super::runtime::{Limits, Outcome, Runtime};
@@ -34,7 +34,7 @@ pub fn demo_events(runtime: &Runtime, count: u64) -> anyhow::Result<Vec<String>>
 }
 
 /// Check the plugin in `path` and report on `out`. Returns whether it passed:
-/// it loaded, its `init` accepted `config_json`, and the batch call returned.
+/// it loaded, its `configure` accepted `config_json`, and the batch call returned.
 pub fn check(
     runtime: &Runtime,
     path: &Path,
@@ -71,11 +71,11 @@ pub fn check(
     }
     let mut instance = match plugin.instantiate("check", config_json, Limits::default()) {
         Ok(instance) => {
-            writeln!(out, "init: ok with config {config_json}")?;
+            writeln!(out, "configure: ok with config {config_json}")?;
             instance
         }
         Err(err) => {
-            writeln!(out, "init: FAILED: {err:#}")?;
+            writeln!(out, "configure: FAILED: {err:#}")?;
             return Ok(false);
         }
     };

@@ -5,7 +5,7 @@
 //! a file has been quiet for a moment and its size is stable, so a file being
 //! copied is not read half-written (renaming a finished file into place is
 //! the safe way to deploy). The new version is compiled here, off the hot
-//! path, and `init` is tried with each using transform's own config; only a
+//! path, and `configure` is tried with each using transform's own config; only a
 //! version that passes is published to that transform, whose worker swaps it
 //! in between two batches. A broken file is rejected with a log line and a
 //! metric while the previous version keeps running; a deleted file changes
@@ -51,7 +51,7 @@ impl Reloader {
     }
 
     /// Transform `metrics.id()` runs `plugin`, loaded from `<stem>.wasm`:
-    /// the receiver yields the versions that pass its `init`.
+    /// the receiver yields the versions that pass its `configure`.
     pub fn subscribe(
         &mut self,
         stem: &str,
@@ -117,7 +117,7 @@ impl Reloader {
         }
     }
 
-    /// Load a changed file and publish it to every transform whose `init`
+    /// Load a changed file and publish it to every transform whose `configure`
     /// accepts it. Returns false when the file was still changing.
     fn reload(&mut self, path: &Path) -> bool {
         let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else { return true };

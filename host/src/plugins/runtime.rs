@@ -166,7 +166,7 @@ impl Plugin {
         &self.name
     }
 
-    /// The names the component imports (`sluice:plugin/log@0.1.0`,
+    /// The names the component imports (`sluice:plugin/log@0.2.0`,
     /// `wasi:cli/environment@0.2.6` …): which contract version it targets.
     pub fn imports(&self) -> Vec<String> {
         let component = self.pre.instance_pre().component();
@@ -188,7 +188,7 @@ impl Plugin {
         self.load_time
     }
 
-    /// A fresh instance in its own store, with `init(config)` called.
+    /// A fresh instance in its own store, with `configure(config)` called.
     ///
     /// `component` tags the plugin's log lines (the transform id).
     pub fn instantiate(&self, component: &str, config_json: &str, limits: Limits) -> anyhow::Result<Instance> {
@@ -204,13 +204,13 @@ impl Plugin {
             .map_err(|err| anyhow!(describe_failure(&err, store.data(), &output, limits)))
             .with_context(|| format!("instantiating plugin `{}`", self.name))?;
         store.set_epoch_deadline(deadline_ticks(limits.deadline));
-        let result = bindings.call_init(&mut store, config_json);
+        let result = bindings.call_configure(&mut store, config_json);
         output.forward_to_log(component, &self.name);
         match result {
             Ok(Ok(())) => Ok(Instance { store, bindings, output, limits, plugin: self.name.clone() }),
             Ok(Err(message)) => Err(anyhow!("plugin `{}` rejected its config: {message}", self.name)),
             Err(err) => Err(anyhow!(
-                "plugin `{}` failed in init: {}",
+                "plugin `{}` failed in configure: {}",
                 self.name,
                 describe_failure(&err, store.data(), &output, limits)
             )),

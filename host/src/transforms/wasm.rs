@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 pub struct WasmConfig {
     /// A built-in plugin name, a stem from `plugins.dir`, or a path to a component.
     pub plugin: String,
-    /// Passed to the plugin's `init` as JSON.
+    /// Passed to the plugin's `configure` as JSON.
     #[serde(default)]
     pub config: toml::Table,
     #[serde(default)]
@@ -66,7 +66,7 @@ impl WasmConfig {
         }
     }
 
-    /// The `config` table as the JSON text `init` receives.
+    /// The `config` table as the JSON text `configure` receives.
     pub fn config_json(&self) -> String {
         serde_json::to_string(&self.config).expect("a TOML table serialises as JSON")
     }
@@ -96,7 +96,7 @@ pub struct WasmTransform {
 }
 
 impl WasmTransform {
-    /// Instantiate the plugin and run its `init`: an error here is a config error.
+    /// Instantiate the plugin and run its `configure`: an error here is a config error.
     pub fn new(
         plugin: Plugin,
         config: &WasmConfig,
@@ -120,7 +120,7 @@ impl WasmTransform {
         })
     }
 
-    /// The plugin's configuration as `init` receives it, and its limits: what
+    /// The plugin's configuration as `configure` receives it, and its limits: what
     /// hot reload checks a new version against.
     pub fn settings(&self) -> (String, Limits) {
         (self.config_json.clone(), self.limits)
@@ -392,7 +392,7 @@ mod tests {
         let (dead_letter, _rx) = DeadLetter::channel(metrics.component("dead_letter"));
         let err = WasmTransform::new(test_plugin("misbehave"), &config, metrics.component("t"), dead_letter)
             .err()
-            .expect("init refuses");
+            .expect("configure refuses");
         assert!(format!("{err:#}").contains("rejected its config: config key `refuse` is set"), "{err:#}");
     }
 }

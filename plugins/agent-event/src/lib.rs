@@ -28,13 +28,13 @@ mod schema;
 use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin};
 
-/// The plugin instance: its config, read once at `init`.
+/// The plugin instance: its config, read once at `configure`.
 pub struct AgentEvent {
     config: config::Config,
 }
 
 impl Plugin for AgentEvent {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         Ok(AgentEvent { config: config::Config::parse(&config)? })
     }
 
@@ -54,7 +54,7 @@ mod tests {
     use serde_json::json;
 
     fn run(config: Value, event: Value) -> Outcome {
-        AgentEvent::init(config).unwrap().process(&event.to_string())
+        AgentEvent::configure(config).unwrap().process(&event.to_string())
     }
 
     #[test]
@@ -119,8 +119,8 @@ mod tests {
     }
 
     #[test]
-    fn bad_config_is_refused_at_init() {
-        let error = AgentEvent::init(json!({"unknown_kind": 3})).err().unwrap();
+    fn bad_config_is_refused_at_configure() {
+        let error = AgentEvent::configure(json!({"unknown_kind": 3})).err().unwrap();
         assert!(error.contains("unknown_kind"));
     }
 }

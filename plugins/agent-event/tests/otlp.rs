@@ -12,7 +12,7 @@ fn sample(name: &str) -> String {
 }
 
 fn run(config: Value, event: &str) -> Result<Value, String> {
-    match AgentEvent::init(config).unwrap().process(event) {
+    match AgentEvent::configure(config).unwrap().process(event) {
         Outcome::Replace(json) => Ok(serde_json::from_str(&json).unwrap()),
         Outcome::Fail(reason) => Err(reason),
         other => panic!("unexpected outcome {other:?}"),

@@ -23,7 +23,7 @@ fn validator() -> jsonschema::Validator {
 }
 
 fn normalise(event: &str) -> Result<Value, String> {
-    match AgentEvent::init(json!({})).unwrap().process(event) {
+    match AgentEvent::configure(json!({})).unwrap().process(event) {
         Outcome::Replace(json) => Ok(serde_json::from_str(&json).unwrap()),
         Outcome::Fail(reason) => Err(reason),
         other => panic!("unexpected outcome {other:?}"),

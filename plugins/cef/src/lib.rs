@@ -21,7 +21,7 @@ pub struct Cef {
 }
 
 impl Plugin for Cef {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         Ok(Cef { formatter: format::Formatter::new(config::Settings::parse(&config)?) })
     }
 

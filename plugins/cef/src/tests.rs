@@ -74,7 +74,7 @@ fn parse(line: &str) -> (Vec<String>, BTreeMap<String, String>) {
 }
 
 fn line(config: Value, event: &Value) -> String {
-    match Cef::init(config).unwrap().process(&event.to_string()) {
+    match Cef::configure(config).unwrap().process(&event.to_string()) {
         Outcome::Emit(line) => line,
         other => panic!("expected a line, got {other:?}"),
     }
@@ -248,10 +248,10 @@ fn every_kind_formats_and_parses() {
 
 #[test]
 fn bad_events_fail_and_bad_config_is_refused() {
-    let mut cef = Cef::init(json!({})).unwrap();
+    let mut cef = Cef::configure(json!({})).unwrap();
     assert!(matches!(cef.process("[1]"), Outcome::Fail(r) if r.contains("not an object")));
     assert!(matches!(cef.process("{"), Outcome::Fail(r) if r.contains("not valid JSON")));
-    assert!(Cef::init(json!({"mapping": {"msg": 1}})).err().unwrap().contains("mapping.msg"));
+    assert!(Cef::configure(json!({"mapping": {"msg": 1}})).err().unwrap().contains("mapping.msg"));
 }
 
 #[test]
@@ -282,7 +282,7 @@ fn the_agent_is_never_written_into_connector_keys() {
     assert!(
         ext.keys().all(|key| !key.starts_with("agent") && !["aid", "ahost", "art", "at", "av"].contains(&key.as_str()))
     );
-    let refused = Cef::init(json!({"mapping": {"aid": "agent.id"}})).err().unwrap();
+    let refused = Cef::configure(json!({"mapping": {"aid": "agent.id"}})).err().unwrap();
     assert!(refused.contains("`mapping.aid`") && refused.contains("ArcSight connector"), "{refused}");
 }
 

@@ -10,7 +10,7 @@ use sluice_plugin::{Outcome, Plugin};
 use sluice_plugin_cef::Cef;
 
 fn lines(config: Value) -> Vec<String> {
-    let mut cef = Cef::init(config).unwrap();
+    let mut cef = Cef::configure(config).unwrap();
     support::corpus()
         .iter()
         .map(|event| match cef.process(&event.to_string()) {

@@ -21,7 +21,7 @@ pub struct Json {
 }
 
 impl Plugin for Json {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         Ok(Json { settings: config::Settings::parse(&config)? })
     }
 
@@ -48,7 +48,7 @@ mod tests {
     use serde_json::json;
 
     fn line(config: Value, event: &str) -> Outcome {
-        Json::init(config).unwrap().process(event)
+        Json::configure(config).unwrap().process(event)
     }
 
     #[test]
@@ -73,6 +73,6 @@ mod tests {
     fn bad_events_fail_and_bad_config_is_refused() {
         assert!(matches!(line(json!({}), "[1]"), Outcome::Fail(r) if r.contains("not an object")));
         assert!(matches!(line(json!({}), "{"), Outcome::Fail(r) if r.contains("not valid JSON")));
-        assert!(Json::init(json!({"ecs": 1})).err().unwrap().contains("`ecs`"));
+        assert!(Json::configure(json!({"ecs": 1})).err().unwrap().contains("`ecs`"));
     }
 }

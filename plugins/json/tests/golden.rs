@@ -11,7 +11,7 @@ use sluice_plugin::{Outcome, Plugin};
 use sluice_plugin_json::Json;
 
 fn lines(config: Value) -> Vec<String> {
-    let mut json = Json::init(config).unwrap();
+    let mut json = Json::configure(config).unwrap();
     support::corpus()
         .iter()
         .map(|event| match json.process(&event.to_string()) {

@@ -24,7 +24,7 @@ pub struct Leef {
 }
 
 impl Plugin for Leef {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         let (formatter, replaced) = format::Formatter::new(config::Settings::parse(&config)?);
         if replaced > 0 {
             log::warn(

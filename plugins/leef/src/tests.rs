@@ -10,7 +10,7 @@ use super::*;
 use serde_json::json;
 
 fn line(config: Value, event: &Value) -> String {
-    match Leef::init(config).unwrap().process(&event.to_string()) {
+    match Leef::configure(config).unwrap().process(&event.to_string()) {
         Outcome::Emit(line) => line,
         other => panic!("expected a line, got {other:?}"),
     }
@@ -173,7 +173,7 @@ fn every_kind_formats_and_reads_back() {
 
 #[test]
 fn replacements_are_counted() {
-    let mut leef = Leef::init(json!({})).unwrap();
+    let mut leef = Leef::configure(json!({})).unwrap();
     leef.process(&json!({"agent": {"id": "clean"}}).to_string());
     assert_eq!(leef.tally.events, 0);
     leef.process(&json!({"agent": {"id": "a\tb"}, "prompt": {"text": "x\r\ny"}}).to_string());
@@ -184,9 +184,9 @@ fn replacements_are_counted() {
 
 #[test]
 fn bad_events_fail_and_bad_config_is_refused() {
-    let mut leef = Leef::init(json!({})).unwrap();
+    let mut leef = Leef::configure(json!({})).unwrap();
     assert!(matches!(leef.process("[1]"), Outcome::Fail(r) if r.contains("not an object")));
     assert!(matches!(leef.process("{"), Outcome::Fail(r) if r.contains("not valid JSON")));
-    assert!(Leef::init(json!({"mapping": {"msg": 1}})).err().unwrap().contains("mapping.msg"));
-    assert!(Leef::init(json!({"delimiter": "^"})).err().unwrap().contains("`delimiter`"));
+    assert!(Leef::configure(json!({"mapping": {"msg": 1}})).err().unwrap().contains("mapping.msg"));
+    assert!(Leef::configure(json!({"delimiter": "^"})).err().unwrap().contains("`delimiter`"));
 }

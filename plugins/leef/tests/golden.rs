@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 fn lines(config: Value) -> Vec<String> {
-    let mut leef = Leef::init(config).unwrap();
+    let mut leef = Leef::configure(config).unwrap();
     support::corpus()
         .iter()
         .map(|event| match leef.process(&event.to_string()) {

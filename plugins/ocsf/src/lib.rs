@@ -121,7 +121,7 @@ pub struct Ocsf {
 }
 
 impl Plugin for Ocsf {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         Ok(Ocsf { settings: config::Settings::parse(&config)? })
     }
 

@@ -233,7 +233,7 @@ fn the_product_is_sluice_unless_configured() {
 
 #[test]
 fn what_cannot_become_ocsf_fails_with_a_reason() {
-    let mut plugin = Ocsf::init(json!({})).unwrap();
+    let mut plugin = Ocsf::configure(json!({})).unwrap();
     let reason = |outcome: Outcome| match outcome {
         Outcome::Fail(reason) => reason,
         other => panic!("expected a failure, got {other:?}"),
@@ -244,7 +244,7 @@ fn what_cannot_become_ocsf_fails_with_a_reason() {
     assert!(reason(plugin.process(&untimed)).contains("no `time`"));
     let bad_time = json!({"time": "yesterday", "event": {"kind": "prompt"}, "agent": {"id": "a"}}).to_string();
     assert!(reason(plugin.process(&bad_time)).contains("no `time`"));
-    assert!(Ocsf::init(json!({"product": {"vendor": "x"}})).err().unwrap().contains("`product.vendor`"));
+    assert!(Ocsf::configure(json!({"product": {"vendor": "x"}})).err().unwrap().contains("`product.vendor`"));
 }
 
 #[test]

@@ -52,12 +52,12 @@ fn main() {
 
     // What parsing and walking cost without the built-in rules: one rule
     // that never matches.
-    let mut baseline = Redact::init(json!({"defaults": false, "rules": {"none": {"pattern": "^\\x00never$"}}}))
+    let mut baseline = Redact::configure(json!({"defaults": false, "rules": {"none": {"pattern": "^\\x00never$"}}}))
         .expect("the baseline config is valid");
     let (count, elapsed) = time(&mut baseline, &clean, Duration::from_secs(2));
     println!("{:>17}: {:>9.0} events/s", "walk, no rules", count as f64 / elapsed.as_secs_f64());
 
-    let mut plugin = Redact::init(json!({})).expect("the default config is valid");
+    let mut plugin = Redact::configure(json!({})).expect("the default config is valid");
     for (name, events) in [("no secrets", &clean), ("with secrets", &secret), ("30% with secrets", &mix)] {
         let bytes: usize = events.iter().map(String::len).sum::<usize>() / events.len();
         let (count, elapsed) = time(&mut plugin, events, Duration::from_secs(2));

@@ -1,4 +1,4 @@
-//! The plugin's `config` table, checked in `init` so that a mistake stops the
+//! The plugin's `config` table, checked in `configure` so that a mistake stops the
 //! router at load time with the key that is wrong.
 //!
 //! ```toml

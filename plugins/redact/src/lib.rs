@@ -81,7 +81,7 @@ pub struct Redact {
 }
 
 impl Plugin for Redact {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         let settings = config::Settings::parse(&config)?;
         let redactor = redactor::Redactor::new(&settings)?;
         let targets = walk::Targets {

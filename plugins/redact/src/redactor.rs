@@ -195,7 +195,7 @@ impl Redactor {
                 out.push_str(&tagger.tag(secret));
                 out.push(']');
             }
-            // `init` refuses `hash` without a key, and `drop` never gets here;
+            // `configure` refuses `hash` without a key, and `drop` never gets here;
             // masking is the safe answer should either ever happen.
             _ => out.push_str(&rule.marker),
         }

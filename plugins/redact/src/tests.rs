@@ -8,7 +8,7 @@ use serde_json::json;
 const KEY: &str = "k3y-for-tests-0123456789abcdef-0123";
 
 fn plugin(config: Value) -> Redact {
-    Redact::init(config).unwrap_or_else(|err| panic!("init: {err}"))
+    Redact::configure(config).unwrap_or_else(|err| panic!("configure: {err}"))
 }
 
 /// Redact `event` with the default config; `None` when it passed unchanged.
@@ -280,8 +280,8 @@ fn hash_tags_depend_on_the_key() {
 }
 
 #[test]
-fn hash_without_a_key_is_refused_at_init() {
-    let error = Redact::init(json!({"rules": {"email": "hash"}})).err().unwrap();
+fn hash_without_a_key_is_refused_at_configure() {
+    let error = Redact::configure(json!({"rules": {"email": "hash"}})).err().unwrap();
     assert!(error.contains("`rules.email`") && error.contains("`hash_key`"), "{error}");
 }
 
@@ -412,9 +412,9 @@ fn custom_rules_with_and_without_a_secret_group() {
 
 #[test]
 fn bad_patterns_are_refused_naming_the_rule() {
-    let error = Redact::init(json!({"rules": {"employee_id": {"pattern": "EMP-[0-9"}}})).err().unwrap();
+    let error = Redact::configure(json!({"rules": {"employee_id": {"pattern": "EMP-[0-9"}}})).err().unwrap();
     assert!(error.starts_with("config key `rules.employee_id`: invalid regular expression"), "{error}");
-    let error = Redact::init(json!({"rules": {"anything": {"pattern": "x*"}}})).err().unwrap();
+    let error = Redact::configure(json!({"rules": {"anything": {"pattern": "x*"}}})).err().unwrap();
     assert_eq!(error, "config key `rules.anything`: the pattern matches empty text");
 }
 

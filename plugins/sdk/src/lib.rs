@@ -13,7 +13,7 @@
 //!
 //! struct Upper;
 //! impl Plugin for Upper {
-//!     fn init(_config: serde_json::Value) -> Result<Self, String> { Ok(Upper) }
+//!     fn configure(_config: serde_json::Value) -> Result<Self, String> { Ok(Upper) }
 //!     fn process(&mut self, event: &str) -> Outcome {
 //!         Outcome::Replace(event.to_uppercase())
 //!     }
@@ -70,13 +70,13 @@ impl From<Outcome> for WitOutcome {
 
 /// A sluice plugin.
 ///
-/// One value lives in each plugin instance, from `init` to the instance's
+/// One value lives in each plugin instance, from `configure` to the instance's
 /// end, so it may keep state between events and batches.
 pub trait Plugin: Sized + 'static {
     /// Build the plugin from its `config` table (an empty object when the
     /// router's config has none). An error rejects the plugin at load time;
     /// name the offending key in it.
-    fn init(config: serde_json::Value) -> Result<Self, String>;
+    fn configure(config: serde_json::Value) -> Result<Self, String>;
 
     /// Handle one event, given as JSON text.
     fn process(&mut self, event: &str) -> Outcome;
@@ -98,13 +98,13 @@ pub fn parse_object(event: &str) -> Result<serde_json::Map<String, serde_json::V
 }
 
 #[doc(hidden)]
-pub fn __init<P: Plugin>(slot: &'static LocalKey<RefCell<Option<P>>>, config: String) -> Result<(), String> {
+pub fn __configure<P: Plugin>(slot: &'static LocalKey<RefCell<Option<P>>>, config: String) -> Result<(), String> {
     let config = if config.trim().is_empty() {
         serde_json::Value::Object(Default::default())
     } else {
         serde_json::from_str(&config).map_err(|err| format!("config is not valid JSON: {err}"))?
     };
-    let plugin = P::init(config)?;
+    let plugin = P::configure(config)?;
     slot.with(|cell| *cell.borrow_mut() = Some(plugin));
     Ok(())
 }
@@ -132,8 +132,8 @@ macro_rules! export_plugin {
         }
         struct __SluiceExport;
         impl $crate::bindings::Guest for __SluiceExport {
-            fn init(config: ::std::string::String) -> ::core::result::Result<(), ::std::string::String> {
-                $crate::__init::<$plugin>(&__SLUICE_PLUGIN, config)
+            fn configure(config: ::std::string::String) -> ::core::result::Result<(), ::std::string::String> {
+                $crate::__configure::<$plugin>(&__SLUICE_PLUGIN, config)
             }
             fn process(batch: ::std::vec::Vec<::std::string::String>) -> ::std::vec::Vec<$crate::bindings::Outcome> {
                 $crate::__process::<$plugin>(&__SLUICE_PLUGIN, batch)

@@ -42,7 +42,7 @@ pub fn all_events() -> Vec<Value> {
 
 /// The plugin's line for `event` with `config`; panics unless it emits one.
 pub fn emit_line(config: &Value, event: &Value) -> String {
-    let mut plugin = Ocsf::init(config.clone()).unwrap_or_else(|err| panic!("init {config}: {err}"));
+    let mut plugin = Ocsf::configure(config.clone()).unwrap_or_else(|err| panic!("configure {config}: {err}"));
     match plugin.process(&event.to_string()) {
         Outcome::Emit(line) => line,
         other => panic!("expected a line for {event}, got {other:?}"),

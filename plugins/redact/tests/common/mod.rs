@@ -11,7 +11,7 @@ use sluice_plugin_redact::Redact;
 
 /// A plugin instance for `config`.
 pub fn plugin(config: &Value) -> Redact {
-    Redact::init(config.clone()).unwrap_or_else(|err| panic!("init {config}: {err}"))
+    Redact::configure(config.clone()).unwrap_or_else(|err| panic!("configure {config}: {err}"))
 }
 
 /// `event` after the plugin, as the next stage would see it.

@@ -2,7 +2,7 @@
 //!
 //! An event whose text contains `LOOP` spins forever, `OOM` allocates without
 //! end, `TRAP` panics (a trap in WebAssembly); any other event is kept. With
-//! config `{"refuse": true}` its `init` rejects the config.
+//! config `{"refuse": true}` its `configure` rejects the config.
 
 use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin};
@@ -10,7 +10,7 @@ use sluice_plugin::{Outcome, Plugin, export_plugin};
 struct Misbehave;
 
 impl Plugin for Misbehave {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         if config.get("refuse").and_then(Value::as_bool).unwrap_or(false) {
             return Err("config key `refuse` is set: this plugin refuses to start".to_owned());
         }

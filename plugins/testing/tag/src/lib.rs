@@ -25,7 +25,7 @@ fn optional_string(config: &Value, key: &str) -> Result<Option<String>, String> 
 }
 
 impl Plugin for Tag {
-    fn init(config: Value) -> Result<Self, String> {
+    fn configure(config: Value) -> Result<Self, String> {
         let stage = optional_string(&config, "stage")?.unwrap_or_else(|| "tag".to_owned());
         log::debug("tag plugin ready", &[("stage", &stage)]);
         Ok(Tag {
