@@ -87,6 +87,34 @@ enum PluginCommand {
         #[arg(long, default_value_t = 12)]
         count: u64,
     },
+    /// Make a plugin component out of a core WebAssembly module (what C, Zig,
+    /// Go and AssemblyScript compilers produce): embeds the plugin contract
+    /// unless the module carries it, and adapts WASI preview1 imports with
+    /// the adapter matched to this router's wasmtime.
+    Wrap {
+        /// The core module (`*.wasm`).
+        core: PathBuf,
+        /// Where to write the component.
+        #[arg(long, short, value_name = "FILE")]
+        output: PathBuf,
+        /// How the module encodes strings (when the contract is embedded).
+        #[arg(long, value_enum, default_value_t)]
+        encoding: sluice::plugins::wrap::Encoding,
+        /// Let the WASI adapter allocate with memory.grow instead of the
+        /// module's cabi_realloc (Go needs this).
+        #[arg(long)]
+        realloc_via_memory_grow: bool,
+    },
+    /// Write the plugin contract as source for a language: `c` writes
+    /// wit-bindgen's C bindings (plugin.h, plugin.c, plugin_component_type.o),
+    /// `wit` the contract itself for toolchains that generate their own.
+    Bindings {
+        #[arg(long, value_enum)]
+        lang: sluice::plugins::bindings::Lang,
+        /// The directory to write into (created if missing).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out_dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -149,6 +177,28 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             };
             let passed = sluice::plugins::check::check(&runtime, &file, &config, &events, &mut std::io::stdout())?;
             Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Plugin(PluginCommand::Wrap { core, output, encoding, realloc_via_memory_grow }) => {
+            let bytes = std::fs::read(&core).with_context(|| format!("reading {}", core.display()))?;
+            let options = sluice::plugins::wrap::Options { encoding, realloc_via_memory_grow };
+            let wrapped = sluice::plugins::wrap::wrap(&bytes, options)
+                .with_context(|| format!("wrapping {} into a plugin component", core.display()))?;
+            std::fs::write(&output, &wrapped.component).with_context(|| format!("writing {}", output.display()))?;
+            println!(
+                "wrote {} ({} bytes; contract {}{})\ntry it: sluice plugin check {}",
+                output.display(),
+                wrapped.component.len(),
+                if wrapped.embedded_contract { "embedded" } else { "from the module" },
+                if wrapped.adapted_wasi { "; WASI preview1 adapted" } else { "" },
+                output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugin(PluginCommand::Bindings { lang, out_dir }) => {
+            for path in sluice::plugins::bindings::write(lang, &out_dir)? {
+                println!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo { count } => {
             let out_dir = std::env::temp_dir().join(format!("sluice-demo-{}", std::process::id()));

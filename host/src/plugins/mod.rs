@@ -1,12 +1,16 @@
-//! WebAssembly plugins: the sandboxed runtime, the compiled-code cache, and the
-//! registry that finds a plugin by the name a config gives it.
+//! WebAssembly plugins: the sandboxed runtime, the compiled-code cache, the
+//! registry that finds a plugin by the name a config gives it, and the tools
+//! that help authors build one (check, wrap, bindings, new).
 
+pub mod bindings;
 pub mod cache;
 pub mod check;
+pub mod contract;
 pub mod registry;
 pub mod reload;
 pub mod runtime;
 pub mod sandbox;
+pub mod wrap;
 
 pub use registry::Registry;
 pub use runtime::{CallFailure, Instance, Limits, Outcome, Plugin, Runtime};

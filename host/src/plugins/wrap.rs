@@ -1,0 +1,124 @@
+//! `sluice plugin wrap`: make a plugin component out of a core WebAssembly
+//! module, the output of C, Zig, Go and AssemblyScript compilers.
+//!
+//! This is what `wasm-tools component embed` + `component new --adapt` do,
+//! done with the same library (wit-component) so that a plugin author needs
+//! nothing beyond a compiler: the contract is embedded unless the module
+//! already carries its component type (wit-bindgen's C output does), and the
+//! WASI preview1 imports of libc-based modules are adapted to WASI 0.2 with the
+//! adapter matched to the wasmtime inside this router.
+
+use super::contract;
+use anyhow::{Context, bail};
+use wasi_preview1_component_adapter_provider::{
+    WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+};
+use wit_component::{ComponentEncoder, StringEncoding};
+
+/// How the module's strings are encoded in its linear memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encoding {
+    /// UTF-8: C, Zig, Go, Rust.
+    #[default]
+    Utf8,
+    /// UTF-16: AssemblyScript, and others whose strings are UTF-16.
+    Utf16,
+}
+
+/// What `wrap` needs to know beyond the module.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The string encoding to declare when the contract is embedded.
+    pub encoding: Encoding,
+    /// Let the WASI adapter take its memory with `memory.grow` instead of the
+    /// module's `cabi_realloc`. Go needs it: its runtime is not ready for
+    /// `cabi_realloc` when the adapter first allocates.
+    pub realloc_via_memory_grow: bool,
+}
+
+/// What `wrap` did, for the user.
+#[derive(Debug)]
+pub struct Wrapped {
+    pub component: Vec<u8>,
+    /// Whether the contract was embedded (false: the module carried its own).
+    pub embedded_contract: bool,
+    /// Whether the module imports WASI preview1 and so got the adapter.
+    pub adapted_wasi: bool,
+}
+
+/// The layer field of a WebAssembly header: core modules are layer 0,
+/// components layer 1.
+fn layer(bytes: &[u8]) -> anyhow::Result<u16> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        bail!("not a WebAssembly file (no `\\0asm` header)");
+    }
+    Ok(u16::from_le_bytes([bytes[6], bytes[7]]))
+}
+
+/// Wrap the core module `core` into a component that implements the contract.
+pub fn wrap(core: &[u8], options: Options) -> anyhow::Result<Wrapped> {
+    if layer(core)? != 0 {
+        bail!("this is already a component: it can be used as a plugin as it is (try `sluice plugin check`)");
+    }
+    let (stripped, _) = wit_component::metadata::decode(core).context("reading the module's component type")?;
+    let embedded_contract = stripped.is_none();
+    let mut module = core.to_vec();
+    if embedded_contract {
+        let (resolve, world) = contract::resolve()?;
+        let encoding = match options.encoding {
+            Encoding::Utf8 => StringEncoding::UTF8,
+            Encoding::Utf16 => StringEncoding::UTF16,
+        };
+        wit_component::embed_component_metadata(&mut module, &resolve, world, encoding)
+            .context("embedding the plugin contract")?;
+    }
+    let adapted_wasi = imports_module(core, WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME);
+    let mut encoder = ComponentEncoder::default();
+    encoder.validate(true).realloc_via_memory_grow(options.realloc_via_memory_grow);
+    encoder.module(&module).context("reading the core module")?;
+    if adapted_wasi {
+        encoder
+            .adapter(WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER)
+            .context("adding the WASI preview1 adapter")?;
+    }
+    let component = encoder
+        .encode()
+        .with_context(|| format!("the module does not fit the {} contract", contract::package().unwrap_or_default()))?;
+    Ok(Wrapped { component, embedded_contract, adapted_wasi })
+}
+
+/// Whether the module imports anything from the module `name`.
+fn imports_module(core: &[u8], name: &str) -> bool {
+    wasmparser::Parser::new(0).parse_all(core).any(|payload| match payload {
+        Ok(wasmparser::Payload::ImportSection(imports)) => {
+            imports.into_imports().any(|import| import.is_ok_and(|import| import.module == name))
+        }
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_component_is_refused_with_advice() {
+        let (_, component) = crate::plugins::BUILTIN[0];
+        let err = wrap(component, Options::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("already a component"), "{err:#}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_webassembly_is_refused() {
+        let err = wrap(b"#!/bin/sh\necho hi\n", Options::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("not a WebAssembly file"), "{err:#}");
+    }
+
+    #[test]
+    fn a_module_without_the_exports_names_the_contract() {
+        let empty_module = b"\0asm\x01\0\0\0";
+        let err = format!("{:#}", wrap(empty_module, Options::default()).unwrap_err());
+        assert!(err.contains("does not fit the sluice:plugin@"), "{err}");
+        assert!(err.contains("configure") || err.contains("process"), "the missing export is named: {err}");
+    }
+}
