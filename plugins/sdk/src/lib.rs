@@ -5,8 +5,10 @@
 //! a WebAssembly component that the router loads. This crate hides the
 //! generated bindings of the `sluice:plugin` WIT contract: the instance state,
 //! the batch loop and the outcome encoding live here, so a plugin is only its
-//! own logic. Formatters share [`fields`] (mapping tables of paths, fallbacks
-//! and constants) and [`time`] (reading an event's timestamps).
+//! own logic. A plugin reads the event as text ([`Plugin::process`]) or typed
+//! as the canonical agent event ([`Plugin::process_event`], module [`event`]).
+//! Formatters share [`fields`] (mapping tables of paths, fallbacks and
+//! constants) and [`time`] (reading an event's timestamps).
 //!
 //! ```no_run
 //! use sluice_plugin::{Outcome, Plugin, export_plugin};
@@ -33,9 +35,12 @@ pub mod bindings {
     });
 }
 
+pub mod event;
 pub mod fields;
 pub mod log;
 pub mod time;
+
+pub use event::AgentEvent;
 
 use bindings::Outcome as WitOutcome;
 use std::cell::RefCell;
@@ -56,6 +61,13 @@ pub enum Outcome {
     Fail(String),
 }
 
+impl Outcome {
+    /// Pass on `event`, as changed, instead of the event that came in.
+    pub fn replace_with(event: &AgentEvent) -> Outcome {
+        Outcome::Replace(event.to_json())
+    }
+}
+
 impl From<Outcome> for WitOutcome {
     fn from(outcome: Outcome) -> Self {
         match outcome {
@@ -72,14 +84,33 @@ impl From<Outcome> for WitOutcome {
 ///
 /// One value lives in each plugin instance, from `configure` to the instance's
 /// end, so it may keep state between events and batches.
+///
+/// Implement one of [`process`](Plugin::process) (the event as JSON text) or
+/// [`process_event`](Plugin::process_event) (the event typed as an
+/// [`AgentEvent`]).
 pub trait Plugin: Sized + 'static {
     /// Build the plugin from its `config` table (an empty object when the
     /// router's config has none). An error rejects the plugin at load time;
     /// name the offending key in it.
     fn configure(config: serde_json::Value) -> Result<Self, String>;
 
-    /// Handle one event, given as JSON text.
-    fn process(&mut self, event: &str) -> Outcome;
+    /// Handle one event, given as JSON text. The default reads it as an
+    /// [`AgentEvent`] for [`Plugin::process_event`], and fails an event that
+    /// is not a JSON object.
+    fn process(&mut self, event: &str) -> Outcome {
+        match AgentEvent::parse(event) {
+            Ok(event) => self.process_event(event),
+            Err(reason) => Outcome::Fail(reason),
+        }
+    }
+
+    /// Handle one event, typed; called by the default [`Plugin::process`]
+    /// only. Write it back with [`Outcome::replace_with`].
+    fn process_event(&mut self, _event: AgentEvent) -> Outcome {
+        // Both methods have defaults so either may be the one implemented; a
+        // plugin that implements neither says so on every event.
+        Outcome::Fail("the plugin implements neither `process` nor `process_event`".to_owned())
+    }
 
     /// Handle a batch; the default calls [`Plugin::process`] for each event.
     /// Override it to share work across a batch.
