@@ -8,8 +8,12 @@
 
 mod support;
 
+#[path = "languages/c.rs"]
+mod c;
 #[path = "languages/python.rs"]
 mod python;
+#[path = "languages/rust.rs"]
+mod rust;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

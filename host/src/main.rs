@@ -105,6 +105,19 @@ enum PluginCommand {
         #[arg(long)]
         realloc_via_memory_grow: bool,
     },
+    /// Start a plugin project: the example plugin of that language (labels
+    /// events from a lookup table, drops a kind, fails events without
+    /// agent.id), with a build.sh and a README, ready to build and change.
+    New {
+        /// The language to write it in.
+        #[arg(long, value_enum)]
+        lang: sluice::plugins::scaffold::Lang,
+        /// The plugin's name: the project directory and `NAME.wasm`.
+        name: String,
+        /// Where to create the project directory.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
     /// Write the plugin contract as source for a language: `c` writes
     /// wit-bindgen's C bindings (plugin.h, plugin.c, plugin_component_type.o),
     /// `wit` the contract itself for toolchains that generate their own.
@@ -192,6 +205,11 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 if wrapped.adapted_wasi { "; WASI preview1 adapted" } else { "" },
                 output.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plugin(PluginCommand::New { lang, name, dir }) => {
+            let project = sluice::plugins::scaffold::new(lang, &name, &dir)?;
+            println!("created {}\nbuild it: {}/build.sh   (see its README.md)", project.display(), project.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Plugin(PluginCommand::Bindings { lang, out_dir }) => {

@@ -15,6 +15,25 @@ pub fn test_plugin(name: &str) -> String {
     format!("{}/{name}.wasm", env!("SLUICE_TEST_PLUGINS"))
 }
 
+/// Install Debian packages that are missing (as root), so that a fresh
+/// machine needs nothing beyond `cargo test --workspace`.
+pub fn apt_install(who: &str, packages: &[&str]) {
+    let missing = |pkg: &&str| !Command::new("dpkg").args(["-s", pkg]).output().is_ok_and(|o| o.status.success());
+    if !packages.iter().any(missing) {
+        return;
+    }
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(["-o", "DPkg::Lock::Timeout=120", "-y", "-qq"])
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let installed = apt(&["update"]) && apt(&[&["install", "--no-install-recommends"][..], packages].concat());
+    assert!(installed, "{who} need {packages:?}: `apt-get install` them (as root)");
+}
+
 /// A scratch directory that holds one test's config, inputs and outputs.
 pub struct Scratch {
     dir: tempfile::TempDir,

@@ -15,22 +15,7 @@ const PACKAGES: [&str; 3] = ["rsyslog", "rsyslog-gnutls", "bsdutils"];
 /// machine, so that `cargo test --workspace` alone sets everything up.
 pub fn ensure_installed() {
     static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let missing = |pkg: &str| !Command::new("dpkg").args(["-s", pkg]).output().is_ok_and(|o| o.status.success());
-        if !PACKAGES.iter().any(|pkg| missing(pkg)) {
-            return;
-        }
-        let apt = |args: &[&str]| {
-            Command::new("apt-get")
-                .args(["-o", "DPkg::Lock::Timeout=120", "-y", "-qq"])
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let installed = apt(&["update"]) && apt(&[&["install", "--no-install-recommends"][..], &PACKAGES[..]].concat());
-        assert!(installed, "the interop tests need {PACKAGES:?}: `apt-get install` them (as root)");
-    });
+    INSTALL.call_once(|| super::apt_install("the interop tests", &PACKAGES));
 }
 
 /// A TCP port nothing listens on right now.

@@ -10,6 +10,7 @@ pub mod registry;
 pub mod reload;
 pub mod runtime;
 pub mod sandbox;
+pub mod scaffold;
 pub mod wrap;
 
 pub use registry::Registry;
