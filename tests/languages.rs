@@ -10,6 +10,8 @@ mod support;
 
 #[path = "languages/c.rs"]
 mod c;
+#[path = "languages/js.rs"]
+mod js;
 #[path = "languages/python.rs"]
 mod python;
 #[path = "languages/rust.rs"]

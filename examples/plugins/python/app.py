@@ -23,6 +23,13 @@ LABELS: dict[str, str] = {}
 DROP_KIND: str | None = None
 
 
+def member(event: dict, group: str, key: str):
+    """`event[group][key]`, or None when either is missing or not an object:
+    an event of the wrong shape fails on its own, it must not trap the batch."""
+    value = event.get(group)
+    return value.get(key) if isinstance(value, dict) else None
+
+
 class WitWorld(wit_world.WitWorld):
     def configure(self, config: str) -> None:
         global LABELS, DROP_KIND
@@ -47,10 +54,10 @@ class WitWorld(wit_world.WitWorld):
             event = None
         if not isinstance(event, dict):
             return wit_world.Outcome_Fail("event is not a JSON object")
-        agent = (event.get("agent") or {}).get("id")
+        agent = member(event, "agent", "id")
         if not isinstance(agent, str):
             return wit_world.Outcome_Fail("event has no agent.id: run the agent-event plugin before this one")
-        kind = (event.get("event") or {}).get("kind")
+        kind = member(event, "event", "kind")
         if DROP_KIND is not None and kind == DROP_KIND:
             return wit_world.Outcome_Drop()
         label = LABELS.get(agent)

@@ -20,6 +20,8 @@ pub enum Lang {
     C,
     /// Python with componentize-py.
     Python,
+    /// JavaScript with componentize-qjs (QuickJS) from npm's jco.
+    Js,
 }
 
 impl Lang {
@@ -29,6 +31,7 @@ impl Lang {
             Lang::Rust => "rust",
             Lang::C => "c",
             Lang::Python => "python",
+            Lang::Js => "js",
         }
     }
 
@@ -38,6 +41,7 @@ impl Lang {
             Lang::Rust => "Rust with the `wasm32-wasip2` target (`rustup target add wasm32-wasip2`)",
             Lang::C => "`apt-get install clang-16 lld-16 libclang-rt-16-dev-wasm32 wasi-libc` (Debian)",
             Lang::Python => "`pip install componentize-py==0.25.1`",
+            Lang::Js => "Node.js and npm (`build.sh` installs `@bytecodealliance/jco` 1.35.0 on first use)",
         }
     }
 
@@ -52,6 +56,7 @@ impl Lang {
             Lang::Rust => example!("rust": "Cargo.toml", "src/lib.rs", "build.sh", ".gitignore"),
             Lang::C => example!("c": "plugin.c", "json.c", "json.h", "json_test.c", "build.sh", ".gitignore"),
             Lang::Python => example!("python": "app.py", "build.sh", ".gitignore"),
+            Lang::Js => example!("js": "app.js", "build.sh", ".gitignore"),
         }
     }
 }
