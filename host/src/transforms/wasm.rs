@@ -342,6 +342,32 @@ mod tests {
         contained("TRAP", "", "asked to trap");
     }
 
+    /// The sandbox grants nothing beyond the contract: a plugin that tries to
+    /// read a file, connect out, read the environment or the clock gets an
+    /// error or a frozen clock, and the attempt fails only its own event.
+    #[test]
+    fn a_plugin_gets_no_file_network_environment_or_clock() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let connect = format!("CONNECT:{}", listener.local_addr().unwrap());
+        let manifest = format!("OPEN:{}/Cargo.toml", env!("CARGO_MANIFEST_DIR"));
+        let (mut transform, mut dead) = transform("misbehave", "");
+        let out = transform.process(batch(&["OPEN:/etc/hostname", &manifest, &connect, "ENV:PATH", "CLOCK", "ok"]));
+        assert_eq!(messages(&out), ["ok"], "only the harmless event passes");
+        let rejected = dead.try_recv().expect("the attempts are dead-lettered");
+        let reasons: Vec<&str> = rejected.records().iter().map(|(_, reason)| reason.as_str()).collect();
+        let prefix = "plugin `misbehave` failed the event: ";
+        assert!(reasons[0].starts_with(&format!("{prefix}open /etc/hostname: ")), "{}", reasons[0]);
+        assert!(reasons[1].starts_with(&format!("{prefix}open {}: ", &manifest[5..])), "{}", reasons[1]);
+        assert!(reasons[2].starts_with(&format!("{prefix}connect {}: ", &connect[8..])), "{}", reasons[2]);
+        assert_eq!(reasons[3], format!("{prefix}env PATH: environment variable not found"));
+        assert_eq!(reasons[4], format!("{prefix}clock: 0 s since the epoch"));
+        assert!(
+            matches!(listener.accept(), Err(err) if err.kind() == std::io::ErrorKind::WouldBlock),
+            "no connection reached the listener"
+        );
+    }
+
     #[test]
     fn outcomes_keep_drop_fail_and_emit() {
         let config = r#"config = { stage = "s", drop_containing = "skip", fail_containing = "bad" }"#;

@@ -34,8 +34,44 @@ impl Plugin for Misbehave {
         if event.contains("TRAP") {
             panic!("asked to trap");
         }
+        if let Some(escape) = attempt_escape(event) {
+            return Outcome::Fail(escape);
+        }
         Outcome::Keep
     }
+}
+
+/// The argument of `WORD:` in the event text, up to the next quote or space.
+fn argument<'a>(event: &'a str, word: &str) -> Option<&'a str> {
+    let start = event.find(word)? + word.len();
+    let rest = &event[start..];
+    Some(&rest[..rest.find(['"', ' ']).unwrap_or(rest.len())])
+}
+
+fn attempt_escape(event: &str) -> Option<String> {
+    if let Some(path) = argument(event, "OPEN:") {
+        return Some(match std::fs::read(path) {
+            Ok(bytes) => format!("opened {path}: read {} bytes", bytes.len()),
+            Err(err) => format!("open {path}: {err}"),
+        });
+    }
+    if let Some(address) = argument(event, "CONNECT:") {
+        return Some(match std::net::TcpStream::connect(address) {
+            Ok(_) => format!("connected to {address}"),
+            Err(err) => format!("connect {address}: {err}"),
+        });
+    }
+    if let Some(name) = argument(event, "ENV:") {
+        return Some(match std::env::var(name) {
+            Ok(value) => format!("env {name} = {value}"),
+            Err(err) => format!("env {name}: {err}"),
+        });
+    }
+    if event.contains("CLOCK") {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        return Some(format!("clock: {} s since the epoch", now.as_secs()));
+    }
+    None
 }
 
 export_plugin!(Misbehave);
