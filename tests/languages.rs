@@ -16,6 +16,8 @@ mod js;
 mod python;
 #[path = "languages/rust.rs"]
 mod rust;
+#[path = "languages/zig.rs"]
+mod zig;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -22,6 +22,8 @@ pub enum Lang {
     Python,
     /// JavaScript with componentize-qjs (QuickJS) from npm's jco.
     Js,
+    /// Zig with PyPI's ziglang, over the C bindings.
+    Zig,
 }
 
 impl Lang {
@@ -32,6 +34,7 @@ impl Lang {
             Lang::C => "c",
             Lang::Python => "python",
             Lang::Js => "js",
+            Lang::Zig => "zig",
         }
     }
 
@@ -42,6 +45,7 @@ impl Lang {
             Lang::C => "`apt-get install clang-16 lld-16 libclang-rt-16-dev-wasm32 wasi-libc` (Debian)",
             Lang::Python => "`pip install componentize-py==0.25.1`",
             Lang::Js => "Node.js and npm (`build.sh` installs `@bytecodealliance/jco` 1.35.0 on first use)",
+            Lang::Zig => "`pip install ziglang==0.17.0`",
         }
     }
 
@@ -57,6 +61,7 @@ impl Lang {
             Lang::C => example!("c": "plugin.c", "json.c", "json.h", "json_test.c", "build.sh", ".gitignore"),
             Lang::Python => example!("python": "app.py", "build.sh", ".gitignore"),
             Lang::Js => example!("js": "app.js", "build.sh", ".gitignore"),
+            Lang::Zig => example!("zig": "plugin.zig", "build.sh", ".gitignore"),
         }
     }
 }
@@ -192,7 +197,7 @@ mod tests {
             p.ends_with(".wasm")
                 || p == "Cargo.lock"
                 || p == "json_test"
-                || ["target/", "__pycache__/", "wit/", "gen/", "node_modules/"].iter().any(|d| p.starts_with(d))
+                || ["target/", "__pycache__/", "wit/", "gen/", "node_modules/", ".zig-cache/"].iter().any(|d| p.starts_with(d))
         };
         for lang in <Lang as clap::ValueEnum>::value_variants().iter().copied() {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/plugins").join(lang.dir());
