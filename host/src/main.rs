@@ -197,12 +197,14 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             let wrapped = sluice::plugins::wrap::wrap(&bytes, options)
                 .with_context(|| format!("wrapping {} into a plugin component", core.display()))?;
             std::fs::write(&output, &wrapped.component).with_context(|| format!("writing {}", output.display()))?;
+            let region = wrapped.adapter_region.map(|r| format!(", in its reserved {} bytes", r.size));
             println!(
-                "wrote {} ({} bytes; contract {}{})\ntry it: sluice plugin check {}",
+                "wrote {} ({} bytes; contract {}{}{})\ntry it: sluice plugin check {}",
                 output.display(),
                 wrapped.component.len(),
                 if wrapped.embedded_contract { "embedded" } else { "from the module" },
                 if wrapped.adapted_wasi { "; WASI preview1 adapted" } else { "" },
+                region.unwrap_or_default(),
                 output.display()
             );
             Ok(ExitCode::SUCCESS)

@@ -106,7 +106,10 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// Clocks that always read zero: the contract grants plugins no clock.
+/// Clocks that never move: the contract grants plugins no clock. The wall
+/// clock reads the epoch; the monotonic clock reads one second, not zero,
+/// because the Go runtime refuses to start on a monotonic clock of zero
+/// ("nanotime returning zero").
 struct FrozenClock;
 
 impl HostWallClock for FrozenClock {
@@ -123,7 +126,7 @@ impl HostMonotonicClock for FrozenClock {
         1_000_000_000
     }
     fn now(&self) -> u64 {
-        0
+        1_000_000_000
     }
 }
 

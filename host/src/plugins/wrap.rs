@@ -8,6 +8,8 @@
 //! WASI preview1 imports of libc-based modules are adapted to WASI 0.2 with the
 //! adapter matched to the wasmtime inside this router.
 
+mod adapter_memory;
+
 use super::contract;
 use anyhow::{Context, bail};
 use wasi_preview1_component_adapter_provider::{
@@ -31,8 +33,9 @@ pub struct Options {
     /// The string encoding to declare when the contract is embedded.
     pub encoding: Encoding,
     /// Let the WASI adapter take its memory with `memory.grow` instead of the
-    /// module's `cabi_realloc`. Go needs it: its runtime is not ready for
-    /// `cabi_realloc` when the adapter first allocates.
+    /// module's `cabi_realloc`, for runtimes that cannot serve `cabi_realloc`
+    /// while they start and leave grown memory alone. (Go does not leave it
+    /// alone: it reserves a region instead, see [`adapter_memory`].)
     pub realloc_via_memory_grow: bool,
 }
 
@@ -44,6 +47,8 @@ pub struct Wrapped {
     pub embedded_contract: bool,
     /// Whether the module imports WASI preview1 and so got the adapter.
     pub adapted_wasi: bool,
+    /// The region the module reserved for the adapter's memory, if it did.
+    pub adapter_region: Option<adapter_memory::Region>,
 }
 
 /// The layer field of a WebAssembly header: core modules are layer 0,
@@ -73,6 +78,16 @@ pub fn wrap(core: &[u8], options: Options) -> anyhow::Result<Wrapped> {
             .context("embedding the plugin contract")?;
     }
     let adapted_wasi = imports_module(core, WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME);
+    let adapter_region = match adapter_memory::reserved_region(core).context("looking for adapter memory")? {
+        Some(region) if adapted_wasi => {
+            if options.realloc_via_memory_grow {
+                bail!("the module reserves memory for the WASI adapter: drop --realloc-via-memory-grow");
+            }
+            module = adapter_memory::add_allocator(&module, region).context("giving the adapter its memory")?;
+            Some(region)
+        }
+        _ => None,
+    };
     let mut encoder = ComponentEncoder::default();
     encoder.validate(true).realloc_via_memory_grow(options.realloc_via_memory_grow);
     encoder.module(&module).context("reading the core module")?;
@@ -84,7 +99,7 @@ pub fn wrap(core: &[u8], options: Options) -> anyhow::Result<Wrapped> {
     let component = encoder
         .encode()
         .with_context(|| format!("the module does not fit the {} contract", contract::package().unwrap_or_default()))?;
-    Ok(Wrapped { component, embedded_contract, adapted_wasi })
+    Ok(Wrapped { component, embedded_contract, adapted_wasi, adapter_region })
 }
 
 /// Whether the module imports anything from the module `name`.

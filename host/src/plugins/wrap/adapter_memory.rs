@@ -1,0 +1,175 @@
+//! Memory for the WASI adapter inside a module whose runtime owns all of its
+//! linear memory above its static data — the Go runtime does.
+//!
+//! The preview1 adapter needs a few pages for its state and stack. By default
+//! it asks the module's `cabi_realloc`, which Go cannot serve while its
+//! runtime is still starting; `--realloc-via-memory-grow` grows the memory
+//! instead, but Go ignores what `memory.grow` returns and later hands those
+//! pages out as heap, so the two overwrite each other. The way out: the module
+//! reserves a static region (a byte array in its data) that starts with the
+//! marker `sluice:adapter-memory:<size>;`, and `wrap` adds an exported
+//! `cabi_realloc_adapter` — which wit-component gives the adapter instead of
+//! `cabi_realloc` — that bump-allocates inside that region. It is plain
+//! WebAssembly, so it runs before the module's runtime is up.
+
+use anyhow::{Context, bail};
+use wasm_encoder::reencode::{Error, Reencode, utils};
+use wasm_encoder::{CodeSection, ExportKind, ExportSection, FunctionSection, MemArg, TypeSection, ValType};
+
+/// What a module writes at the start of the region it reserves.
+pub const MARKER: &[u8] = b"sluice:adapter-memory:";
+
+/// The export wit-component looks for to allocate the adapter's memory.
+const EXPORT: &str = "cabi_realloc_adapter";
+
+/// A static region of the module's memory 0: start address and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    pub start: u32,
+    pub size: u32,
+}
+
+/// The region a module reserves for the adapter, if it reserves one.
+pub fn reserved_region(module: &[u8]) -> anyhow::Result<Option<Region>> {
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        let wasmparser::Payload::DataSection(data) = payload? else { continue };
+        for segment in data {
+            let segment = segment?;
+            let wasmparser::DataKind::Active { memory_index: 0, offset_expr } = segment.kind else { continue };
+            let Some(at) = find(segment.data, MARKER) else { continue };
+            let mut ops = offset_expr.get_operators_reader();
+            let wasmparser::Operator::I32Const { value: base } = ops.read()? else {
+                bail!("the segment holding the adapter memory marker has a non-constant offset");
+            };
+            let rest = &segment.data[at + MARKER.len()..];
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if rest.get(digits) != Some(&b';') {
+                bail!("the adapter memory marker must read `sluice:adapter-memory:<size in bytes>;`");
+            }
+            let size: u32 = std::str::from_utf8(&rest[..digits])?.parse().context("the adapter memory size")?;
+            let start = (base as u32).checked_add(at as u32).context("the adapter memory address")?;
+            start.checked_add(size).context("the adapter memory region ends beyond 4 GiB")?;
+            return Ok(Some(Region { start, size }));
+        }
+    }
+    Ok(None)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The module with `cabi_realloc_adapter` added, allocating from `region`.
+pub fn add_allocator(module: &[u8], region: Region) -> anyhow::Result<Vec<u8>> {
+    if region.size < 64 {
+        bail!("the adapter memory region of {} bytes is too small to be useful", region.size);
+    }
+    let (mut types, mut functions) = (0u32, 0u32);
+    for payload in wasmparser::Parser::new(0).parse_all(module) {
+        match payload? {
+            wasmparser::Payload::TypeSection(section) => {
+                for group in section {
+                    types += group?.types().len() as u32;
+                }
+            }
+            wasmparser::Payload::ImportSection(section) => {
+                for import in section.into_imports() {
+                    functions += u32::from(matches!(import?.ty, wasmparser::TypeRef::Func(_)));
+                }
+            }
+            wasmparser::Payload::FunctionSection(section) => functions += section.count(),
+            wasmparser::Payload::ExportSection(section) => {
+                for export in section {
+                    if export?.name == EXPORT {
+                        bail!("the module already exports `{EXPORT}`");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut adder = Adder { region, type_index: types, function_index: functions };
+    let mut encoded = wasm_encoder::Module::new();
+    adder
+        .parse_core_module(&mut encoded, wasmparser::Parser::new(0), module)
+        .map_err(|err| anyhow::anyhow!("re-encoding the module: {err:?}"))?;
+    Ok(encoded.finish())
+}
+
+/// Appends one type, one function, its export and its code as the module is
+/// copied; everything else is copied as it is (code bodies byte for byte).
+struct Adder {
+    region: Region,
+    type_index: u32,
+    function_index: u32,
+}
+
+impl Reencode for Adder {
+    type Error = std::convert::Infallible;
+
+    fn parse_type_section(
+        &mut self,
+        types: &mut TypeSection,
+        section: wasmparser::TypeSectionReader<'_>,
+    ) -> Result<(), Error<Self::Error>> {
+        utils::parse_type_section(self, types, section)?;
+        types.ty().function([ValType::I32; 4], [ValType::I32]);
+        Ok(())
+    }
+
+    fn parse_function_section(
+        &mut self,
+        functions: &mut FunctionSection,
+        section: wasmparser::FunctionSectionReader<'_>,
+    ) -> Result<(), Error<Self::Error>> {
+        utils::parse_function_section(self, functions, section)?;
+        functions.function(self.type_index);
+        Ok(())
+    }
+
+    fn parse_export_section(
+        &mut self,
+        exports: &mut ExportSection,
+        section: wasmparser::ExportSectionReader<'_>,
+    ) -> Result<(), Error<Self::Error>> {
+        utils::parse_export_section(self, exports, section)?;
+        exports.export(EXPORT, ExportKind::Func, self.function_index);
+        Ok(())
+    }
+
+    fn parse_code_section(
+        &mut self,
+        code: &mut CodeSection,
+        section: wasmparser::CodeSectionReader<'_>,
+    ) -> Result<(), Error<Self::Error>> {
+        for body in section {
+            code.raw(body?.as_bytes());
+        }
+        code.function(&bump_allocator(self.region));
+        Ok(())
+    }
+}
+
+/// `cabi_realloc_adapter(old_ptr, old_len, align, new_len) -> ptr`: a bump
+/// allocator whose cursor lives in the region's first word (zero — or the
+/// marker's bytes — until the first call sets it). The adapter only ever asks
+/// for fresh memory, so old blocks are never freed or moved; running out is a
+/// trap with the region's size to blame.
+fn bump_allocator(region: Region) -> wasm_encoder::Function {
+    let (start, end) = (region.start as i32, (region.start + region.size) as i32);
+    let word = MemArg { offset: 0, align: 2, memory_index: 0 };
+    let mut f = wasm_encoder::Function::new([(2, ValType::I32)]); // locals 4: cursor, 5: pointer
+    let mut i = f.instructions();
+    // cursor = first call ? start + 8 : mem[start]
+    i.i32_const(start).i32_load(word).local_set(4);
+    i.local_get(4).i32_const(start + 8).i32_lt_u().local_get(4).i32_const(end).i32_gt_u().i32_or();
+    i.if_(wasm_encoder::BlockType::Empty).i32_const(start + 8).local_set(4).end();
+    // pointer = align_up(cursor, align); cursor = pointer + new_len
+    i.local_get(4).local_get(2).i32_add().i32_const(1).i32_sub();
+    i.i32_const(0).local_get(2).i32_sub().i32_and().local_tee(5);
+    i.local_get(3).i32_add().local_tee(4);
+    i.i32_const(end).i32_gt_u().if_(wasm_encoder::BlockType::Empty).unreachable().end();
+    i.i32_const(start).local_get(4).i32_store(word);
+    i.local_get(5).end();
+    f
+}
