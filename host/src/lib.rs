@@ -8,6 +8,7 @@
 //! flows through it, [`plugins`] is the WebAssembly runtime.
 
 pub mod ack;
+pub mod buffer;
 pub mod config;
 pub mod dead_letter;
 pub mod demo;
