@@ -281,3 +281,100 @@ tls = {{ ca = "{ca}", server_name = "localhost" }}
         assert_eq!((f[4].as_str(), f[5].as_str()), ("router-tls", "sluice"));
     }
 }
+
+/// Connect to the router and keep the connection if it stays open: a
+/// connection over `max_connections` is closed at once. Returns it and how
+/// many attempts were refused first (a slot may still be held by a peer that
+/// has just gone).
+fn connect_accepted(port: u16) -> (std::net::TcpStream, usize) {
+    use std::io::Read;
+    for refused in 0..50 {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        match stream.read(&mut [0; 1]) {
+            Err(err) if matches!(err.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return (stream, refused);
+            }
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    panic!("the router closed 50 connections in a row");
+}
+
+/// A sender that opens more than `max_connections` gets the extra ones closed
+/// at once (each logged), while the connections it holds keep delivering; a
+/// slot freed by a closed connection can be taken again.
+#[test]
+fn connections_over_max_connections_are_refused_while_the_others_keep_working() {
+    use std::io::Read;
+    let scratch = Scratch::new();
+    let port = free_tcp_port();
+    let config = format!(
+        "data_dir = \"{}\"\n[sources.net]\ntype = \"syslog\"\nmode = \"tcp\"\naddress = \"127.0.0.1:{port}\"\n\
+         framing = \"newline\"\nmax_connections = 3\n\
+         [sinks.events]\ntype = \"file\"\ninputs = [\"net\"]\npath = \"{}\"\n",
+        scratch.path("data").display(),
+        scratch.path("events.jsonl").display(),
+    );
+    let log = scratch.path("sluice.log");
+    let router = Router::start_logging_to(&scratch.write("sluice.toml", &config), &log);
+    wait_for_listener(port, Duration::from_secs(30));
+    let events = scratch.path("events.jsonl");
+
+    let mut refusals = 0;
+    let mut held = Vec::new();
+    for i in 0..3 {
+        let (mut stream, refused) = connect_accepted(port);
+        refusals += refused;
+        stream.write_all(format!("<13>held {i} first\n").as_bytes()).unwrap();
+        held.push(stream);
+    }
+    wait_for_lines(&events, 3, Duration::from_secs(30));
+
+    // Four more: each is accepted by the kernel, then closed by the router
+    // without a byte read; what they send never arrives.
+    for i in 0..4 {
+        let mut extra = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        extra.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = extra.write_all(format!("<13>extra {i}\n").as_bytes());
+        match extra.read(&mut [0; 16]) {
+            Ok(0) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("connection {} over the limit was not closed: {other:?}", i + 1),
+        }
+        // The held connections are served in between.
+        held[i % 3].write_all(format!("<13>held {} during {i}\n", i % 3).as_bytes()).unwrap();
+    }
+    for (i, stream) in held.iter_mut().enumerate() {
+        stream.write_all(format!("<13>held {i} after\n").as_bytes()).unwrap();
+    }
+    wait_for_lines(&events, 10, Duration::from_secs(30));
+
+    // A slot freed is a slot taken.
+    drop(held.remove(0));
+    let (mut again, refused) = connect_accepted(port);
+    refusals += refused;
+    again.write_all(b"<13>slot taken again\n").unwrap();
+    let lines = wait_for_lines(&events, 11, Duration::from_secs(30));
+    drop((held, again));
+    router.stop();
+
+    let messages: Vec<String> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(messages.len(), 11, "{messages:#?}");
+    for i in 0..3 {
+        assert!(messages.contains(&format!("held {i} first")), "{messages:#?}");
+        assert!(messages.contains(&format!("held {i} after")), "{messages:#?}");
+    }
+    for i in 0..4 {
+        assert!(messages.contains(&format!("held {} during {i}", i % 3)), "{messages:#?}");
+    }
+    assert!(messages.contains(&"slot taken again".to_owned()), "{messages:#?}");
+    assert!(!messages.iter().any(|m| m.starts_with("extra")), "nothing from a refused connection: {messages:#?}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    let logged = log.matches("refused a syslog connection from 127.0.0.1:").count();
+    assert_eq!(logged, 4 + refusals, "each refusal is logged once:\n{log}");
+    assert!(log.contains("max_connections (3) are open"), "{log}");
+}

@@ -3,13 +3,18 @@
 //! Dead-lettering is a delivery, not a loss: each record is one JSON line with
 //! the original event, the component that gave up on it, the reason and the
 //! time, written to a file that an operator can inspect and replay.
+//!
+//! A record holds the event as it was when it failed, which may be before
+//! redaction: the file is created owner-only (0600), and so are the
+//! directories created for it (0700).
 
 use crate::ack::Finaliser;
 use crate::event::{Batch, Event};
 use crate::metrics::ComponentMetrics;
+use anyhow::Context;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -118,7 +123,7 @@ pub async fn run_writer(
     mut rx: mpsc::Receiver<Rejected>,
     metrics: Arc<ComponentMetrics>,
 ) -> anyhow::Result<()> {
-    let mut file = crate::sinks::file::open_append(&path).await?;
+    let mut file = open_owner_only(&path).await?;
     while let Some(rejected) = rx.recv().await {
         let time = crate::timestamp::now_rfc3339();
         let mut buf = String::new();
@@ -140,6 +145,38 @@ pub async fn run_writer(
     Ok(())
 }
 
+/// Open `path` for appending; a new file is readable by its owner only, and
+/// so are the missing directories created for it. An existing file keeps
+/// its mode (an operator may have granted a group), with a warning if others
+/// can read it.
+async fn open_owner_only(path: &Path) -> anyhow::Result<tokio::fs::File> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut dirs = tokio::fs::DirBuilder::new();
+        dirs.recursive(true);
+        #[cfg(unix)]
+        dirs.mode(0o700);
+        dirs.create(parent).await.with_context(|| format!("creating directory {}", parent.display()))?;
+    }
+    let mut options = tokio::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let file = options.open(path).await.with_context(|| format!("opening {} for appending", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata().await.map(|m| m.permissions().mode() & 0o777).unwrap_or(0o600);
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                "the dead-letter file can be read by others than its owner; it may hold unredacted events"
+            );
+        }
+    }
+    Ok(file)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +193,34 @@ mod tests {
         let text = Event::from_json("not json {".to_owned());
         let parsed: serde_json::Value = serde_json::from_str(&render("T", "c", "r", &text)).unwrap();
         assert_eq!(parsed["event"], "not json {");
+    }
+
+    /// The file is created owner-only (0600), in directories created 0700,
+    /// whatever the umask lets through; records are appended across runs.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_file_and_the_directories_created_for_it_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| p.metadata().unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = dir.path().join("a/b/dead-letter.jsonl");
+        let metrics = crate::metrics::Metrics::default();
+        for reason in ["first", "second"] {
+            let (dead_letter, rx) = DeadLetter::channel(metrics.component("dl"));
+            let writer = tokio::spawn(run_writer(path.clone(), rx, metrics.component("dl")));
+            let event = Event::from_json(r#"{"secret":"s3cr3t"}"#.to_owned());
+            dead_letter.send(&metrics.component("t"), &Batch::new(Vec::new()), vec![(event, reason.to_owned())]).await;
+            drop(dead_letter);
+            writer.await.unwrap().unwrap();
+        }
+        assert_eq!(mode(&path), 0o600, "the file");
+        assert_eq!(mode(&dir.path().join("a")), 0o700, "a directory created for it");
+        assert_eq!(mode(&dir.path().join("a/b")), 0o700, "a directory created for it");
+        assert_eq!(mode(dir.path()), 0o755, "an existing directory is left alone");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let reasons: Vec<String> =
+            text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["reason"].to_string()).collect();
+        assert_eq!(reasons, [r#""first""#, r#""second""#]);
     }
 }

@@ -590,6 +590,9 @@ mod tests {
     }
 
     proptest! {
+        // Many cases: these are the fuzz targets for what peers send.
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
         #[test]
         fn never_panics_and_stays_bounded(
             framing in framing(),

@@ -582,6 +582,9 @@ mod tests {
     }
 
     proptest! {
+        // Many cases: these are the fuzz targets for what peers send.
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
         #[test]
         fn never_panics(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = parse(&raw);

@@ -204,16 +204,15 @@ impl WasmTransform {
             event.set_json(text);
             match outcome {
                 Outcome::Keep(None) => kept.push(event),
-                Outcome::Keep(Some(json)) if looks_like_object(&json) => {
-                    event.set_json(json);
-                    kept.push(event);
-                }
-                Outcome::Keep(Some(_)) => {
-                    failed.push((
-                        event,
-                        format!("plugin `{}` returned text that is not a JSON object", self.plugin.name()),
-                    ));
-                }
+                Outcome::Keep(Some(json)) => match check_object(&json) {
+                    Ok(()) => {
+                        event.set_json(json);
+                        kept.push(event);
+                    }
+                    // The event goes to the dead letter as it came in: the
+                    // bad text is not an event anything downstream can read.
+                    Err(problem) => failed.push((event, format!("plugin `{}` returned {problem}", self.plugin.name()))),
+                },
                 Outcome::Emit(line) => {
                     event.set_line(line);
                     kept.push(event);
@@ -262,11 +261,22 @@ impl WasmTransform {
     }
 }
 
-/// A cheap check that a plugin's replacement text is an object, so a sink never
-/// writes a bare string where an event belongs; full validation is the plugin's.
-fn looks_like_object(json: &str) -> bool {
-    let trimmed = json.trim();
-    trimmed.starts_with('{') && trimmed.ends_with('}')
+/// Check that a plugin's replacement text is one JSON object, so that a sink,
+/// the dead letter or the next plugin never gets something that is not an
+/// event. It only validates (nothing is built): a single pass over the text.
+fn check_object(json: &str) -> Result<(), String> {
+    if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(json) {
+        return Err(format!("text that is not valid JSON ({err})"));
+    }
+    let kind = match json.trim_start_matches([' ', '\t', '\n', '\r']).as_bytes().first() {
+        Some(b'{') => return Ok(()),
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    };
+    Err(format!("JSON that is not an object ({kind})"))
 }
 
 #[cfg(test)]
@@ -409,6 +419,162 @@ mod tests {
             std::iter::from_fn(|| dead.try_recv().ok()).map(|r| r.records()[0].1.clone()).collect();
         assert_eq!(reasons.len(), 3);
         assert!(reasons[2].contains("quarantined after 2 failed batches"), "{}", reasons[2]);
+    }
+
+    /// Replacement text that is not JSON (even with braces at both ends), or
+    /// JSON that is not an object, sends that one event to the dead letter as
+    /// it came in, with a reason naming the problem; the rest of the batch
+    /// passes on, and the plugin is not counted as failing (no quarantine).
+    #[test]
+    fn output_that_is_not_a_json_object_is_dead_lettered_alone() {
+        let (mut transform, mut dead) = transform("misbehave", "limits = { max_failures = 1 }");
+        for _ in 0..3 {
+            let out = transform.process(batch(&["a", "BADJSON", "b", "NOTOBJECT", "c"]));
+            assert_eq!(messages(&out), ["a", "b", "c"], "the rest of the batch passes on");
+            let rejected = dead.try_recv().expect("the bad events are dead-lettered");
+            let records = rejected.records();
+            assert_eq!(records.len(), 2, "{records:?}");
+            assert_eq!(
+                records[0].1,
+                "plugin `misbehave` returned text that is not valid JSON (expected value at line 1 column 13)"
+            );
+            assert_eq!(records[1].1, "plugin `misbehave` returned JSON that is not an object (an array)");
+            assert_eq!(records[0].0.json(), r#"{"message":"BADJSON"}"#, "the event as it came in");
+            assert_eq!(records[1].0.json(), r#"{"message":"NOTOBJECT"}"#, "the event as it came in");
+        }
+        assert!(dead.try_recv().is_err(), "nothing else was dead-lettered");
+        assert!(transform.quarantine.is_none(), "bad output fails events, not the plugin");
+    }
+
+    #[test]
+    fn the_output_check_names_what_the_text_is() {
+        let ok = [r#"{}"#, r#" {"a":[1,{"b":null}]} "#, "\n\t{\"k\":\"\\u00e9\"}\r\n", r#"{"n":-1e400}"#];
+        for text in ok {
+            assert_eq!(check_object(text), Ok(()), "{text:?}");
+        }
+        let not_json = ["", " ", "{", "{} {}", r#"{"a":1} x"#, "{'a':1}", r#"{"a":1,}"#, "{\"a\":\"\\x\"}", "\u{a0}{}"];
+        for text in not_json {
+            let problem = check_object(text).expect_err(text);
+            assert!(problem.starts_with("text that is not valid JSON ("), "{text:?}: {problem}");
+        }
+        // Validation does not recurse: deep nesting costs no stack.
+        let deep = format!("{}0{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+        assert_eq!(check_object(&deep), Ok(()));
+        for (text, kind) in [
+            ("[]", "an array"),
+            (r#""{}""#, "a string"),
+            ("-1.5e3", "a number"),
+            ("false", "a boolean"),
+            ("null", "null"),
+        ] {
+            assert_eq!(check_object(text), Err(format!("JSON that is not an object ({kind})")), "{text:?}");
+        }
+    }
+
+    /// JSON values, as text: valid, or broken by one edit.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            "(?s).{0,6}".prop_map(Value::from),
+        ];
+        let value = leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z\"\\\\{]{0,3}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        let object_first = prop_oneof![
+            3 => proptest::collection::btree_map("[a-z]{1,3}", value.clone(), 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            1 => value,
+        ];
+        let edit = prop_oneof![
+            3 => Just(None),
+            1 => (any::<proptest::sample::Index>(), proptest::sample::select(&[' ', '{', '}', '[', ']', '"', ',', ':', '\\', 'x', '0'][..]))
+                .prop_map(Some),
+        ];
+        (object_first, any::<bool>(), edit, any::<proptest::sample::Index>(), any::<bool>()).prop_map(
+            |(value, pretty, edit, cut, delete)| {
+                let mut text =
+                    if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }.unwrap();
+                if let Some((at, c)) = edit {
+                    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+                    let at = bounds[at.index(bounds.len())];
+                    if delete && at < text.len() {
+                        text.remove(at);
+                    } else {
+                        text.insert(at, c);
+                    }
+                } else if delete && cut.index(4) == 0 {
+                    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+                    text.truncate(bounds[cut.index(bounds.len())]);
+                }
+                text
+            },
+        )
+    }
+
+    /// Whatever text a plugin returns, through the real plugin and transform:
+    /// exactly the JSON objects pass on, byte for byte; anything else goes to
+    /// the dead letter with the event as it came in, and its neighbours pass.
+    #[test]
+    fn fuzzed_plugin_output_is_passed_on_only_when_it_is_an_object() {
+        use proptest::test_runner::{Config, TestCaseError, TestRunner};
+        // A generous deadline: a loaded machine must not fail a whole batch.
+        let (transform, dead) = transform("misbehave", "limits = { deadline_ms = 10000 }");
+        let state = std::cell::RefCell::new((transform, dead));
+        let mut runner = TestRunner::new(Config { cases: 2000, failure_persistence: None, ..Config::default() });
+        let (objects, rejected) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+        runner
+            .run(&json_text(), |text| {
+                let (transform, dead) = &mut *state.borrow_mut();
+                let input = serde_json::json!({ "message": "fuzz", "replace_with": text }).to_string();
+                let events = vec![
+                    Event::from_json(r#"{"message":"before"}"#.to_owned()),
+                    Event::from_json(input.clone()),
+                    Event::from_json(r#"{"message":"after"}"#.to_owned()),
+                ];
+                let out = transform.process(Batch::new(events));
+                // The model: serde_json's own parser, where numbers past f64's
+                // range (`1e400`) are errors though JSON allows them.
+                let is_object = match serde_json::from_str::<serde_json::Value>(&text) {
+                    Ok(value) => value.is_object(),
+                    Err(err) if err.to_string().starts_with("number out of range") => {
+                        serde_json::from_str::<Box<serde_json::value::RawValue>>(&text)
+                            .is_ok_and(|raw| raw.get().starts_with('{'))
+                    }
+                    Err(_) => false,
+                };
+                let passed: Vec<&str> = out.events.iter().map(Event::json).collect();
+                if is_object {
+                    objects.set(objects.get() + 1);
+                    proptest::prop_assert_eq!(passed, [r#"{"message":"before"}"#, &text, r#"{"message":"after"}"#]);
+                    proptest::prop_assert!(dead.try_recv().is_err());
+                } else {
+                    rejected.set(rejected.get() + 1);
+                    proptest::prop_assert_eq!(passed, [r#"{"message":"before"}"#, r#"{"message":"after"}"#]);
+                    let record = dead.try_recv().map_err(|_| TestCaseError::fail("not dead-lettered"))?;
+                    proptest::prop_assert_eq!(record.records().len(), 1);
+                    let (event, reason) = &record.records()[0];
+                    proptest::prop_assert_eq!(event.json(), input.as_str());
+                    proptest::prop_assert!(
+                        reason.starts_with("plugin `misbehave` returned text that is not valid JSON (")
+                            || reason.starts_with("plugin `misbehave` returned JSON that is not an object ("),
+                        "{}",
+                        reason
+                    );
+                }
+                Ok(())
+            })
+            .unwrap();
+        let (objects, rejected) = (objects.get(), rejected.get());
+        assert!(objects > 300 && rejected > 300, "both kinds were tried: {objects} objects, {rejected} others");
     }
 
     #[test]

@@ -1,8 +1,12 @@
 //! Test plugin that misbehaves on request, to prove the router contains it.
 //!
 //! An event whose text contains `LOOP` spins forever, `OOM` allocates without
-//! end, `TRAP` panics (a trap in WebAssembly); any other event is kept. With
-//! config `{"refuse": true}` its `configure` rejects the config.
+//! end, `TRAP` panics (a trap in WebAssembly); `BADJSON` is replaced by text
+//! that looks like an object but is not JSON, `NOTOBJECT` by a JSON array;
+//! `OPEN:`, `CONNECT:`, `ENV:` and `CLOCK` try to reach outside the sandbox;
+//! an event with a string field `replace_with` is replaced by that text, as
+//! is (for fuzzing the host's check of plugin output); any other event is kept. With config `{"refuse": true}` its `configure`
+//! rejects the config.
 
 use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin};
@@ -18,6 +22,13 @@ impl Plugin for Misbehave {
     }
 
     fn process(&mut self, event: &str) -> Outcome {
+        // First, so that fuzzed text that happens to contain a marker is not acted on.
+        if event.contains("\"replace_with\"")
+            && let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(event)
+            && let Some(Value::String(text)) = fields.get("replace_with")
+        {
+            return Outcome::Replace(text.clone());
+        }
         if event.contains("LOOP") {
             let mut n: u64 = 0;
             loop {
@@ -33,6 +44,13 @@ impl Plugin for Misbehave {
         }
         if event.contains("TRAP") {
             panic!("asked to trap");
+        }
+        if event.contains("BADJSON") {
+            // Braces at both ends, so only a real JSON check catches it.
+            return Outcome::Replace("{\"message\": BADJSON, unquoted}".to_owned());
+        }
+        if event.contains("NOTOBJECT") {
+            return Outcome::Replace(r#"["NOTOBJECT", {"a": 1}]"#.to_owned());
         }
         if let Some(escape) = attempt_escape(event) {
             return Outcome::Fail(escape);
