@@ -6,6 +6,7 @@
 //! config) happen when the topology is built, with the same error type.
 
 use crate::sinks::SinkConfig;
+use crate::sinks::buffer::BufferConfig;
 use crate::sources::SourceConfig;
 use crate::transforms::TransformConfig;
 use serde::Deserialize;
@@ -98,10 +99,11 @@ pub struct Transform {
     pub kind: TransformConfig,
 }
 
-/// A `[sinks.<id>]` table: its inputs and where it writes.
+/// A `[sinks.<id>]` table: its inputs, its buffer and where it writes.
 #[derive(Debug, Clone)]
 pub struct Sink {
     pub inputs: Vec<String>,
+    pub buffer: Option<BufferConfig>,
     pub kind: SinkConfig,
 }
 
@@ -136,7 +138,11 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, ConfigErrors> {
         let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
             let at = match err.span() {
-                Some(span) => format!("line {}", text[..span.start].lines().count().max(1)),
+                // The line the error starts on: one more than the newlines before it.
+                Some(span) => {
+                    let before = &text.as_bytes()[..span.start.min(text.len())];
+                    format!("line {}", before.iter().filter(|&&b| b == b'\n').count() + 1)
+                }
                 None => "config".to_owned(),
             };
             ConfigErrors(vec![ConfigError::new(at, format!("invalid TOML: {}", err.message()))])
@@ -165,7 +171,8 @@ impl Config {
             });
         let sinks = components(&table, "sinks", crate::sinks::TYPES, &mut errors, |at, errors, mut value| {
             let inputs = take_inputs(at, &mut value, errors);
-            value.try_into::<SinkConfig>().map(|kind| Sink { inputs, kind })
+            let buffer = take_buffer(at, &mut value, errors);
+            value.try_into::<SinkConfig>().map(|kind| Sink { inputs, buffer, kind })
         });
 
         let config = Config { data_dir, plugins, batch, sources, transforms, sinks, dead_letter };
@@ -384,6 +391,23 @@ fn components<T>(
 }
 
 /// Remove and return the `inputs` list from a component table.
+/// The `buffer` table of a sink, checked, taken out of `value` so that the
+/// sink kind's own keys are all that is left.
+fn take_buffer(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>) -> Option<BufferConfig> {
+    let buffer = value.as_table_mut()?.remove("buffer")?;
+    let at = format!("{at}.buffer");
+    match buffer.try_into::<BufferConfig>() {
+        Ok(buffer) => {
+            buffer.validate(&at, errors);
+            Some(buffer)
+        }
+        Err(err) => {
+            errors.push(ConfigError::new(at, err.message().to_owned()));
+            None
+        }
+    }
+}
+
 fn take_inputs(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>) -> Vec<String> {
     let Some(table) = value.as_table_mut() else { return Vec::new() };
     match table.remove("inputs") {
@@ -562,5 +586,229 @@ mod tests {
         assert_has(&errors, &format!("data_dir: {file} is not a directory"));
         assert_has(&errors, &format!("sinks.f.path: {file} is not a directory"));
         assert!(errors.iter().any(|e| e.starts_with("plugins.dir: cannot read directory")), "{errors:#?}");
+    }
+    #[test]
+    fn invalid_toml_names_the_line_the_error_is_on() {
+        let found = errors("[sources.in]\ntype = \"stdin\"\n!oops = 1\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("line 3: invalid TOML"), "{found:?}");
+        let found = errors("data_dir = \"x\"\r\n\r\n= 1\r\n");
+        assert!(found[0].starts_with("line 3: invalid TOML"), "{found:?}");
+    }
+
+    mod fuzz {
+        use super::super::*;
+        use proptest::prelude::*;
+        use proptest::sample::{Index, select};
+        use proptest::test_runner::TestCaseError;
+
+        /// Config files to mutate: the embedded default and every example.
+        fn seeds() -> &'static [String] {
+            static SEEDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+            SEEDS.get_or_init(|| {
+                let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+                let mut seeds = vec![DEFAULT_CONFIG.to_owned()];
+                for entry in std::fs::read_dir(examples).expect("examples/") {
+                    let path = entry.unwrap().path();
+                    if path.extension().is_some_and(|e| e == "toml") {
+                        seeds.push(std::fs::read_to_string(path).unwrap());
+                    }
+                }
+                assert!(seeds.len() >= 3, "the default and at least two examples");
+                for seed in &seeds {
+                    Config::parse(seed).expect("every seed is valid");
+                }
+                seeds
+            })
+        }
+
+        /// `parse` returned (it did not panic): the text is valid, or every
+        /// error names where: the line of a TOML syntax error, or a key that
+        /// is in the text.
+        fn check(text: &str) -> Result<(), TestCaseError> {
+            let Err(ConfigErrors(errors)) = Config::parse(text) else { return Ok(()) };
+            prop_assert!(!errors.is_empty());
+            for error in &errors {
+                prop_assert!(!error.message.trim().is_empty(), "{error:?}");
+            }
+            match text.parse::<toml::Table>() {
+                Err(err) => {
+                    prop_assert_eq!(errors.len(), 1);
+                    // The line the error starts on, counted from 1.
+                    let line = err.span().map_or(1, |span| text[..span.start].matches('\n').count() + 1);
+                    prop_assert_eq!(&errors[0].at, &format!("line {line}"));
+                }
+                Ok(table) => {
+                    for error in &errors {
+                        let at = &error.at;
+                        // A key of the text, or a table it lacks (`sources`).
+                        let keys = table.keys().map(String::as_str).chain(TOP_LEVEL.iter().copied());
+                        prop_assert!(
+                            keys.into_iter().any(|key| at == key || at.starts_with(&format!("{key}."))),
+                            "{at:?} names no key of the config: {error}"
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        const FRAGMENTS: &[&str] = &[
+            "[",
+            "]",
+            "[[",
+            "]]",
+            "sources",
+            "transforms",
+            "sinks",
+            "dead_letter",
+            "plugins",
+            "batch",
+            "data_dir",
+            ".",
+            "type",
+            "inputs",
+            "=",
+            " = ",
+            " ",
+            "\n",
+            "\r\n",
+            "\"",
+            "'",
+            "\"\"\"",
+            "'''",
+            "{",
+            "}",
+            ",",
+            "#",
+            "\\",
+            "\\u",
+            "stdin",
+            "stdout",
+            "file",
+            "syslog",
+            "wasm",
+            "demo",
+            "mode",
+            "\"tcp\"",
+            "\"udp\"",
+            "tls",
+            "address",
+            "\"127.0.0.1:0\"",
+            "max_events",
+            "0",
+            "-1",
+            "1e400",
+            "99999999999999999999",
+            "true",
+            "1979-05-27T07:32:00Z",
+            "\"in\"",
+            "[\"in\"]",
+            "limits",
+            "deadline_ms",
+            "memory_mb",
+            "path",
+            "include",
+            "\"stdin\"",
+            "\"stdout\"",
+            "\"wasm\"",
+            "\u{0}",
+            "é",
+            "\u{feff}",
+            "\t",
+        ];
+
+        /// Text built from TOML's and the config's tokens, with some noise.
+        fn soup() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                6 => select(FRAGMENTS).prop_map(str::to_owned),
+                1 => "(?s).{0,6}",
+                1 => "[a-z_]{1,8}",
+            ];
+            proptest::collection::vec(piece, 0..60).prop_map(|pieces| pieces.concat())
+        }
+
+        #[derive(Debug, Clone)]
+        enum Edit {
+            DeleteLine(Index),
+            DuplicateLine(Index),
+            /// Put a line of any seed in its place.
+            ReplaceLine(Index, Index, Index),
+            SwapLines(Index, Index),
+            DeleteChar(Index),
+            InsertChar(Index, char),
+            ReplaceChar(Index, char),
+        }
+
+        fn a_char() -> impl Strategy<Value = char> {
+            prop_oneof![
+                3 => select(&['[', ']', '{', '}', '"', '\'', '=', ',', '.', '#', '\n', ' ', '\\', '0', 'x', '-'][..]),
+                1 => any::<char>(),
+            ]
+        }
+
+        fn edit() -> impl Strategy<Value = Edit> {
+            prop_oneof![
+                any::<Index>().prop_map(Edit::DeleteLine),
+                any::<Index>().prop_map(Edit::DuplicateLine),
+                (any::<Index>(), any::<Index>(), any::<Index>()).prop_map(|(a, b, c)| Edit::ReplaceLine(a, b, c)),
+                (any::<Index>(), any::<Index>()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
+                any::<Index>().prop_map(Edit::DeleteChar),
+                (any::<Index>(), a_char()).prop_map(|(a, c)| Edit::InsertChar(a, c)),
+                (any::<Index>(), a_char()).prop_map(|(a, c)| Edit::ReplaceChar(a, c)),
+            ]
+        }
+
+        fn apply(text: &str, edit: &Edit) -> String {
+            let mut chars: Vec<char> = text.chars().collect();
+            let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+            if lines.is_empty() {
+                return match edit {
+                    Edit::InsertChar(_, c) | Edit::ReplaceChar(_, c) => c.to_string(),
+                    _ => String::new(),
+                };
+            }
+            let n = lines.len();
+            match edit {
+                Edit::DeleteLine(i) => _ = lines.remove(i.index(n)),
+                Edit::DuplicateLine(i) => lines.insert(i.index(n), lines[i.index(n)]),
+                Edit::ReplaceLine(i, seed, line) => {
+                    let donor: Vec<&str> = seeds()[seed.index(seeds().len())].split_inclusive('\n').collect();
+                    lines[i.index(n)] = donor[line.index(donor.len())];
+                }
+                Edit::SwapLines(a, b) => lines.swap(a.index(n), b.index(n)),
+                Edit::DeleteChar(i) => _ = chars.remove(i.index(chars.len())),
+                Edit::InsertChar(i, c) => chars.insert(i.index(chars.len() + 1), *c),
+                Edit::ReplaceChar(i, c) => {
+                    let i = i.index(chars.len());
+                    chars[i] = *c;
+                }
+            }
+            match edit {
+                Edit::DeleteChar(_) | Edit::InsertChar(..) | Edit::ReplaceChar(..) => chars.into_iter().collect(),
+                _ => lines.concat(),
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn parse_never_panics_on_arbitrary_text(text in prop_oneof!["(?s).{0,300}", soup()]) {
+                check(&text)?;
+            }
+
+            #[test]
+            fn parse_never_panics_on_mutated_configs(
+                seed in any::<Index>(),
+                edits in proptest::collection::vec(edit(), 1..6),
+            ) {
+                let mut text = seeds()[seed.index(seeds().len())].clone();
+                for edit in &edits {
+                    text = apply(&text, edit);
+                }
+                check(&text)?;
+            }
+        }
     }
 }

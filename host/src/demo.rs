@@ -36,7 +36,7 @@ pub fn config(count: u64, out_dir: &Path) -> anyhow::Result<Config> {
         let transform = Transform { inputs: vec!["redact".to_owned()], kind: TransformConfig::Wasm(wasm) };
         config.transforms.insert((*plugin).to_owned(), transform);
         let file = FileSinkConfig { path: out_dir.join(format!("{plugin}.txt")) };
-        let sink = Sink { inputs: vec![(*plugin).to_owned()], kind: SinkConfig::File(file) };
+        let sink = Sink { inputs: vec![(*plugin).to_owned()], buffer: None, kind: SinkConfig::File(file) };
         config.sinks.insert(format!("{plugin}_file"), sink);
     }
     Ok(config)

@@ -86,6 +86,14 @@ impl Batch {
         self.finaliser.as_ref()
     }
 
+    /// Record that this batch will not reach its destination, so that
+    /// letting it go does not count as delivery.
+    pub fn fail(&self) {
+        if let Some(finaliser) = &self.finaliser {
+            finaliser.fail();
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.events.len()
     }

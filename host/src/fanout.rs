@@ -27,7 +27,7 @@ impl Fanout {
     pub async fn send(&self, batch: Batch) -> Result<(), Closed> {
         let mut delivered = self.targets.is_empty() || batch.is_empty();
         for (target, copy) in self.copies(batch) {
-            delivered |= target.send(copy).await.map_err(|unsent| fail(&unsent.0)).is_ok();
+            delivered |= target.send(copy).await.map_err(|unsent| unsent.0.fail()).is_ok();
         }
         if delivered { Ok(()) } else { Err(Closed) }
     }
@@ -37,7 +37,7 @@ impl Fanout {
     pub fn blocking_send(&self, batch: Batch) -> Result<(), Closed> {
         let mut delivered = self.targets.is_empty() || batch.is_empty();
         for (target, copy) in self.copies(batch) {
-            delivered |= target.blocking_send(copy).map_err(|unsent| fail(&unsent.0)).is_ok();
+            delivered |= target.blocking_send(copy).map_err(|unsent| unsent.0.fail()).is_ok();
         }
         if delivered { Ok(()) } else { Err(Closed) }
     }
@@ -51,14 +51,6 @@ impl Fanout {
             let copy = if i == last { batch.take() } else { batch.clone() };
             (target, copy.expect("the original is taken only by the last consumer"))
         })
-    }
-}
-
-/// A consumer that has stopped cannot take its copy: the source must not
-/// count the batch as delivered.
-fn fail(unsent: &Batch) {
-    if let Some(finaliser) = unsent.finaliser() {
-        finaliser.fail();
     }
 }
 

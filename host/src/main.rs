@@ -282,6 +282,14 @@ async fn stop_on_signal(shutdown: CancellationToken) {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
-    tracing::info!("stopping: finishing in-flight events and saving positions");
+    tracing::info!("stopping: finishing in-flight events and saving positions (signal again to exit at once)");
     shutdown.cancel();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    // What was not delivered stays where it was: in a disk buffer, or unread
+    // past the last checkpoint of its file.
+    tracing::warn!("second signal: exiting now, without finishing in-flight events");
+    std::process::exit(130);
 }

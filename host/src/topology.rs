@@ -15,7 +15,7 @@ use crate::fanout::Fanout;
 use crate::metrics::{Counts, Metrics};
 use crate::plugins::reload::Reloader;
 use crate::plugins::{Registry, Runtime};
-use crate::sinks::SinkContext;
+use crate::sinks::{self, SinkContext};
 use crate::sources::SourceContext;
 use crate::transforms::TransformConfig;
 use crate::transforms::wasm::WasmTransform;
@@ -131,7 +131,11 @@ impl Topology {
             let _ = writeln!(out, "transform {id} <- [{}]: {note}", transform.inputs.join(", "));
         }
         for (id, sink) in &config.sinks {
-            let _ = writeln!(out, "sink      {id} <- [{}]: {}", sink.inputs.join(", "), kind_name(&sink.kind));
+            let buffer = match &sink.buffer {
+                None => String::new(),
+                Some(buffer) => format!(" ({} buffer)", kind_name(buffer)),
+            };
+            let _ = writeln!(out, "sink      {id} <- [{}]: {}{buffer}", sink.inputs.join(", "), kind_name(&sink.kind));
         }
         let _ = writeln!(out, "dead letter -> {}", config.dead_letter_path().display());
         out
@@ -170,10 +174,21 @@ impl Topology {
         ));
 
         let mut sinks = Vec::new();
+        let mut buffers = Vec::new();
         for (id, sink) in &config.sinks {
+            let mut input = receivers.remove(id).expect("a channel per sink");
+            if let Some(buffer) = &sink.buffer {
+                let dir = config.data_dir.join("buffers").join(id);
+                let (buffered, tasks) =
+                    sinks::buffer::start(buffer, &dir, input, metrics.component(id), shutdown.clone())
+                        .await
+                        .with_context(|| format!("starting the buffer of sink {id}"))?;
+                input = buffered;
+                buffers.extend(tasks);
+            }
             let ctx = SinkContext {
                 id: id.as_str().into(),
-                input: receivers.remove(id).expect("a channel per sink"),
+                input,
                 dead_letter: dead_letter.clone(),
                 metrics: metrics.component(id),
                 shutdown: shutdown.clone(),
@@ -240,6 +255,9 @@ impl Topology {
         })
         .await
         .context("joining transform workers")?;
+        for buffer in buffers {
+            buffer.await.context("a sink buffer task panicked")?;
+        }
         for sink in sinks {
             sink.await.context("a sink task panicked")?;
         }

@@ -104,10 +104,36 @@ impl Router {
         Router { child }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Send it a signal (`TERM`, `INT` …).
+    pub fn signal(&self, name: &str) {
+        signal(self.child.id(), name);
+    }
+
+    /// Wait for it to exit by itself; panics after `timeout`.
+    pub fn wait(mut self, timeout: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "sluice did not exit within {timeout:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kill it as a crash would (SIGKILL): no chance to flush anything.
+    pub fn crash(mut self) {
+        self.child.kill().expect("SIGKILL sluice");
+        self.child.wait().unwrap();
+    }
+
     /// Stop it the way an operator would (SIGTERM) and wait for a clean exit.
     pub fn stop(mut self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
+        signal(self.child.id(), "TERM");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -125,6 +151,12 @@ impl Drop for Router {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Send `kill -<name>` to a process.
+pub fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill").arg(format!("-{name}")).arg(pid.to_string()).status().unwrap();
+    assert!(status.success(), "kill -{name} {pid}");
 }
 
 /// Wait until `path` has at least `n` lines; panics after `timeout`.

@@ -74,6 +74,19 @@ impl Rsyslog {
     }
 }
 
+impl Rsyslog {
+    /// Freeze it (SIGSTOP): it stops reading, as a hung collector does, and
+    /// TCP back-pressures the sender.
+    pub fn pause(&self) {
+        super::signal(self.child.id(), "STOP");
+    }
+
+    /// Let it go on (SIGCONT).
+    pub fn resume(&self) {
+        super::signal(self.child.id(), "CONT");
+    }
+}
+
 impl Drop for Rsyslog {
     fn drop(&mut self) {
         let _ = self.child.kill();

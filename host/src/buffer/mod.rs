@@ -1,26 +1,23 @@
-//! Sink buffers: where a sink's events wait for their destination.
+//! The disk buffer: where a sink's events wait for their destination,
+//! durably.
 //!
-//! A sink appends each batch to its buffer through a [`Writer`], then lets
+//! A sink's buffer stage appends each batch through a [`Writer`], then lets
 //! the batch go; a separate task takes records out through a [`Reader`],
-//! delivers them, and acknowledges them. Two kinds share that surface:
-//!
-//! - [`memory`], bounded by `max_events`, lost on restart: the sink should
-//!   let a batch go only once it has been delivered;
-//! - [`disk`] ([`DiskBuffer`]), bounded by `max_bytes`: once `append` has
-//!   returned the records are durable (per its [`Fsync`] policy), so letting
-//!   the batch go then counts as "buffered durably" in the acknowledgement
-//!   chain. Records not acknowledged are read again after a restart: at
-//!   least once, across kill -9, restarts and destination outages.
+//! delivers them, and acknowledges them through an [`Acker`]. Bounded by
+//! `max_bytes`: once `append` has returned the records are durable (per its
+//! [`Fsync`] policy), so letting the batch go then counts as "buffered
+//! durably" in the acknowledgement chain. Records not acknowledged are read
+//! again after a restart: at least once, across kill -9, restarts and
+//! destination outages. (A memory buffer needs none of this: it keeps the
+//! batches, acknowledgements and all; see `sinks::buffer`.)
 //!
 //! Records are opaque bytes (the sink decides how to encode an event).
 //! `Writer::append` waits while the buffer is full (`when_full = "block"`);
 //! `Writer::try_append` hands the records back instead (`drop_newest`).
 
 mod disk;
-mod memory;
 
 pub use disk::{AckState, DiskBuffer, Fsync, Options, Recovery, Skipped};
-pub use memory::MemoryBuffer;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -96,58 +93,33 @@ impl fmt::Debug for TryAppendError {
     }
 }
 
-/// The buffer behind both halves.
-#[derive(Debug)]
-enum Store {
-    Memory(MemoryBuffer),
-    Disk(DiskBuffer),
+/// Append `records` as one batch; on success they are moved out.
+fn append_batch(buffer: &mut DiskBuffer, records: &mut Vec<Vec<u8>>) -> Result<Appended, AppendError> {
+    let slices: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+    let appended = buffer.append(&slices)?;
+    records.clear();
+    Ok(appended)
 }
 
-impl Store {
-    fn append(&mut self, records: &mut Vec<Vec<u8>>) -> Result<Appended, AppendError> {
-        match self {
-            Store::Memory(buffer) => buffer.append(records),
-            Store::Disk(buffer) => {
-                let slices: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
-                let appended = buffer.append(&slices)?;
-                records.clear();
-                Ok(appended)
-            }
+/// Up to `max` records past the read cursor.
+fn next_batch(buffer: &mut DiskBuffer, max: usize) -> anyhow::Result<Vec<(RecordId, Vec<u8>)>> {
+    let mut batch = Vec::new();
+    while batch.len() < max {
+        match buffer.next() {
+            Ok(Some(record)) => batch.push(record),
+            Ok(None) => break,
+            // Hand over what was read: it is past the read cursor now.
+            // The error comes back on the next call.
+            Err(_) if !batch.is_empty() => break,
+            Err(err) => return Err(err),
         }
     }
-
-    fn next_batch(&mut self, max: usize) -> anyhow::Result<Vec<(RecordId, Vec<u8>)>> {
-        let mut batch = Vec::new();
-        while batch.len() < max {
-            let next = match self {
-                Store::Memory(buffer) => Ok(buffer.next()),
-                Store::Disk(buffer) => buffer.next(),
-            };
-            match next {
-                Ok(Some(record)) => batch.push(record),
-                Ok(None) => break,
-                // Hand over what was read: it is past the read cursor now.
-                // The error comes back on the next call.
-                Err(_) if !batch.is_empty() => break,
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(batch)
-    }
-
-    fn ack(&mut self, up_to: RecordId) -> anyhow::Result<()> {
-        match self {
-            Store::Memory(buffer) => buffer.ack(up_to),
-            Store::Disk(buffer) => buffer.ack(up_to),
-        }
-    }
+    Ok(batch)
 }
 
 #[derive(Debug)]
 struct Shared {
-    store: Mutex<Store>,
-    /// Disk operations block (fsync), so they run on tokio's blocking pool.
-    blocking: bool,
+    store: Mutex<DiskBuffer>,
     /// Records were appended, or the writer went.
     data: Notify,
     /// Records were acknowledged, or the reader went.
@@ -157,18 +129,16 @@ struct Shared {
 }
 
 impl Shared {
-    fn lock(&self) -> anyhow::Result<MutexGuard<'_, Store>> {
+    fn lock(&self) -> anyhow::Result<MutexGuard<'_, DiskBuffer>> {
         self.store.lock().map_err(|_| anyhow::anyhow!("the buffer was left inconsistent by a panic"))
     }
 
+    /// Disk operations block (fsync), so they run on tokio's blocking pool.
     async fn run<T, F>(self: &Arc<Self>, f: F) -> anyhow::Result<T>
     where
-        F: FnOnce(&mut Store) -> T + Send + 'static,
+        F: FnOnce(&mut DiskBuffer) -> T + Send + 'static,
         T: Send + 'static,
     {
-        if !self.blocking {
-            return Ok(f(&mut *self.lock()?));
-        }
         let shared = Arc::clone(self);
         tokio::task::spawn_blocking(move || Ok(f(&mut *shared.lock()?))).await?
     }
@@ -186,23 +156,17 @@ pub struct Reader {
     shared: Arc<Shared>,
 }
 
-/// A memory buffer holding at most `max_events` unacknowledged records.
-pub fn memory(max_events: usize) -> (Writer, Reader) {
-    halves(Store::Memory(MemoryBuffer::new(max_events)), false)
-}
-
 /// Open (or create) the disk buffer in `dir`; see [`DiskBuffer::open`].
 pub async fn disk(dir: impl Into<PathBuf>, options: Options) -> anyhow::Result<(Writer, Reader, Recovery)> {
     let dir = dir.into();
     let (buffer, recovery) = tokio::task::spawn_blocking(move || DiskBuffer::open(dir, options)).await??;
-    let (writer, reader) = halves(Store::Disk(buffer), true);
+    let (writer, reader) = halves(buffer);
     Ok((writer, reader, recovery))
 }
 
-fn halves(store: Store, blocking: bool) -> (Writer, Reader) {
+fn halves(buffer: DiskBuffer) -> (Writer, Reader) {
     let shared = Arc::new(Shared {
-        store: Mutex::new(store),
-        blocking,
+        store: Mutex::new(buffer),
         data: Notify::new(),
         space: Notify::new(),
         writer_gone: AtomicBool::new(false),
@@ -240,7 +204,7 @@ impl Writer {
             .shared
             .run(move |store| {
                 let mut records = records;
-                (store.append(&mut records), records)
+                (append_batch(store, &mut records), records)
             })
             .await;
         match attempt {
@@ -270,7 +234,7 @@ impl Reader {
             // Looked at before reading, so that records appended just before
             // the writer went are read rather than missed.
             let closed = self.shared.writer_gone.load(Ordering::Acquire);
-            let batch = self.shared.run(move |store| store.next_batch(max)).await??;
+            let batch = self.shared.run(move |store| next_batch(store, max)).await??;
             if !batch.is_empty() || closed {
                 return Ok(batch);
             }
@@ -286,6 +250,25 @@ impl Reader {
 
     /// Acknowledge every record up to and including `up_to`.
     pub async fn ack(&mut self, up_to: RecordId) -> anyhow::Result<()> {
+        self.acker().ack(up_to).await
+    }
+
+    /// A handle that acknowledges from another task, so that records can be
+    /// acknowledged while this reader waits for new ones.
+    pub fn acker(&self) -> Acker {
+        Acker { shared: Arc::clone(&self.shared) }
+    }
+}
+
+/// Acknowledges records for a [`Reader`]; see [`Reader::acker`].
+#[derive(Debug, Clone)]
+pub struct Acker {
+    shared: Arc<Shared>,
+}
+
+impl Acker {
+    /// Acknowledge every record up to and including `up_to`.
+    pub async fn ack(&self, up_to: RecordId) -> anyhow::Result<()> {
         self.shared.run(move |store| store.ack(up_to)).await??;
         self.shared.space.notify_one();
         Ok(())

@@ -1,14 +1,13 @@
 use super::*;
 use std::time::Duration;
 
-/// Three records of 10 bytes fit in either kind.
-async fn both() -> Vec<(Writer, Reader, Option<tempfile::TempDir>)> {
-    let (writer, reader) = memory(3);
+/// A buffer that three records of 10 bytes fill.
+async fn both() -> Vec<(Writer, Reader, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     let options = Options { max_bytes: 3 * 18, max_segment_bytes: 40, sync: Fsync::Never };
-    let (disk_writer, disk_reader, recovery) = disk(dir.path(), options).await.unwrap();
+    let (writer, reader, recovery) = disk(dir.path(), options).await.unwrap();
     assert!(recovery.is_clean());
-    vec![(writer, reader, None), (disk_writer, disk_reader, Some(dir))]
+    vec![(writer, reader, dir)]
 }
 
 fn record(i: u8) -> Vec<u8> {

@@ -5,6 +5,7 @@
 //! line a plugin emitted, else the event JSON), and then lets go of the batch
 //! so its source learns it was delivered — or marks it failed first.
 
+pub mod buffer;
 pub mod file;
 pub mod stdout;
 pub mod syslog;
@@ -84,9 +85,7 @@ pub async fn write_lines<W: AsyncWrite + Unpin>(mut ctx: SinkContext, out: &mut 
         match out.write_all(&buf).await.and(out.flush().await) {
             Ok(()) => ctx.metrics.sent(batch.len()),
             Err(err) => {
-                if let Some(finaliser) = batch.finaliser() {
-                    finaliser.fail();
-                }
+                batch.fail();
                 ctx.metrics.error(&format!("writing to {what}"), &err);
             }
         }

@@ -445,23 +445,17 @@ async fn send_with_retries(
 /// count them as delivered, and stop taking more.
 async fn abandon(ctx: &mut SinkContext, batch: Batch, destination: &Destination) {
     let mut events = batch.len();
-    fail(&batch);
+    batch.fail();
     drop(batch);
     ctx.input.close();
     while let Some(batch) = ctx.input.recv().await {
         events += batch.len();
-        fail(&batch);
+        batch.fail();
     }
     ctx.metrics.error(
         &format!("gave up on syslog {} as the router stops: {events} events were not sent", destination.address()),
         &"the destination is unreachable",
     );
-}
-
-fn fail(batch: &Batch) {
-    if let Some(finaliser) = batch.finaliser() {
-        finaliser.fail();
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,342 @@
+//! A sink's buffer: the stage between the sink's inputs and the sink, which
+//! absorbs a slow or unreachable destination without stalling the others.
+//!
+//! Without a `buffer` table a sink reads straight from its input channel (a
+//! few batches). With one:
+//!
+//! - `memory`: up to `max_events` events wait in memory. Batches keep their
+//!   acknowledgements, so a source still learns of delivery only from the
+//!   destination; a crash loses nothing that was acknowledged.
+//! - `disk`: batches are appended to a durable buffer (`crate::buffer`) under
+//!   `data_dir/buffers/<sink>`, and their acknowledgement is "buffered
+//!   durably": the source may move on. A reader feeds the sink from the
+//!   buffer and acknowledges records once the sink has delivered them, in
+//!   order, so what was not delivered is read again after a restart.
+//!
+//! When full, `when_full = "block"` (the default) holds the inputs back
+//! (back-pressure up to the sources) and `"drop_newest"` drops the incoming
+//! batch, counting every event dropped.
+
+use crate::ack::{BatchStatus, Finaliser};
+use crate::buffer::{self, Fsync, RecordId, TryAppendError};
+use crate::config::ConfigError;
+use crate::event::{Batch, Event};
+use crate::metrics::ComponentMetrics;
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// `buffer = { … }` in a `[sinks.<id>]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BufferConfig {
+    Memory {
+        #[serde(default = "default_max_events")]
+        max_events: usize,
+        #[serde(default)]
+        when_full: WhenFull,
+    },
+    Disk {
+        #[serde(default = "default_max_bytes")]
+        max_bytes: u64,
+        #[serde(default)]
+        when_full: WhenFull,
+        /// `always`: fsync each appended batch and each acknowledgement
+        /// (survives power loss); `never`: leave it to the OS (survives a
+        /// crash of sluice, not of the machine).
+        #[serde(default)]
+        fsync: FsyncPolicy,
+    },
+}
+
+/// What a full buffer does with the next batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFull {
+    /// Wait for room: back-pressure up to the sources.
+    #[default]
+    Block,
+    /// Drop the incoming batch, counting its events as dropped.
+    DropNewest,
+}
+
+/// `fsync` of a disk buffer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FsyncPolicy {
+    #[default]
+    Always,
+    Never,
+}
+
+fn default_max_events() -> usize {
+    10_000
+}
+
+fn default_max_bytes() -> u64 {
+    256 << 20
+}
+
+/// Segments of a disk buffer: small enough that acknowledged data is freed
+/// soon, large enough that a file per segment costs nothing.
+const SEGMENT_BYTES: u64 = 16 << 20;
+
+/// Events read from a disk buffer per batch handed to the sink.
+const READ_BATCH: usize = 512;
+
+/// Batches handed to the sink and not yet acknowledged; bounds the memory a
+/// disk buffer's reader holds.
+const IN_FLIGHT: usize = 8;
+
+impl BufferConfig {
+    pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
+        match self {
+            BufferConfig::Memory { max_events: 0, .. } => {
+                errors.push(ConfigError::new(format!("{at}.max_events"), "must be at least 1"));
+            }
+            BufferConfig::Disk { max_bytes, .. } if *max_bytes < 1 << 20 => {
+                errors.push(ConfigError::new(format!("{at}.max_bytes"), "must be at least 1 MiB (1048576)"));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Put the buffer `config` between `input` and the sink: returns what the
+/// sink reads from, and the stage's tasks (they end after the input closes
+/// and everything was handed on).
+pub async fn start(
+    config: &BufferConfig,
+    dir: &Path,
+    input: mpsc::Receiver<Batch>,
+    metrics: Arc<ComponentMetrics>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<(mpsc::Receiver<Batch>, Vec<JoinHandle<()>>)> {
+    let (tx, rx) = mpsc::channel(1);
+    let tasks = match *config {
+        BufferConfig::Memory { max_events, when_full } => {
+            vec![tokio::spawn(memory(input, tx, max_events, when_full, metrics))]
+        }
+        BufferConfig::Disk { max_bytes, when_full, fsync } => {
+            let fsync = match fsync {
+                FsyncPolicy::Always => Fsync::Always,
+                FsyncPolicy::Never => Fsync::Never,
+            };
+            let options = buffer::Options { max_bytes, max_segment_bytes: SEGMENT_BYTES, sync: fsync };
+            let (writer, reader, recovery) = buffer::disk(dir, options)
+                .await
+                .with_context(|| format!("opening the disk buffer in {}", dir.display()))?;
+            if !recovery.is_clean() {
+                metrics.error("recovering the disk buffer", &format!("{recovery:?}"));
+            }
+            if recovery.pending_records > 0 {
+                tracing::info!(
+                    component = metrics.id(),
+                    events = recovery.pending_records,
+                    "resuming delivery of events buffered before the restart"
+                );
+            }
+            vec![
+                tokio::spawn(append(input, writer, when_full, metrics.clone())),
+                tokio::spawn(deliver(reader, tx, metrics, shutdown)),
+            ]
+        }
+    };
+    Ok((rx, tasks))
+}
+
+/// The memory buffer: batches wait with their acknowledgements, holding a
+/// permit per event until the sink takes them.
+async fn memory(
+    mut input: mpsc::Receiver<Batch>,
+    out: mpsc::Sender<Batch>,
+    max_events: usize,
+    when_full: WhenFull,
+    metrics: Arc<ComponentMetrics>,
+) {
+    let room = Arc::new(Semaphore::new(max_events));
+    let (queue_tx, mut queue_rx) = mpsc::unbounded_channel::<(Batch, tokio::sync::OwnedSemaphorePermit)>();
+    let forward = tokio::spawn(async move {
+        while let Some((batch, permit)) = queue_rx.recv().await {
+            if let Err(mpsc::error::SendError(batch)) = out.send(batch).await {
+                // The sink has stopped: nothing queued will be delivered.
+                batch.fail();
+                while let Ok((batch, _)) = queue_rx.try_recv() {
+                    batch.fail();
+                }
+                break;
+            }
+            drop(permit);
+        }
+    });
+    while let Some(batch) = input.recv().await {
+        // A batch larger than the whole buffer waits for it to be empty.
+        let wanted = batch.len().clamp(1, max_events) as u32;
+        let permit = match when_full {
+            WhenFull::Block => room.clone().acquire_many_owned(wanted).await.ok(),
+            WhenFull::DropNewest => room.clone().try_acquire_many_owned(wanted).ok(),
+        };
+        match permit {
+            Some(permit) => {
+                let _ = queue_tx.send((batch, permit));
+            }
+            None => metrics.dropped(batch.len()),
+        }
+    }
+    drop(queue_tx);
+    let _ = forward.await;
+}
+
+/// A disk-buffer record: the event's JSON, then the line a plugin emitted.
+fn encode(event: &Event) -> Vec<u8> {
+    let json = event.json().as_bytes();
+    let line = event.line().map(str::as_bytes);
+    let mut record = Vec::with_capacity(5 + json.len() + line.map_or(0, <[u8]>::len));
+    record.push(u8::from(line.is_some()));
+    record.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    record.extend_from_slice(json);
+    record.extend_from_slice(line.unwrap_or_default());
+    record
+}
+
+fn decode(record: &[u8]) -> anyhow::Result<Event> {
+    anyhow::ensure!(record.len() >= 5, "a buffered record of {} bytes is too short", record.len());
+    let json_len = u32::from_le_bytes(record[1..5].try_into()?) as usize;
+    let json = record.get(5..5 + json_len).context("a buffered record is shorter than its event")?;
+    let mut event = Event::from_json(String::from_utf8(json.to_vec()).context("a buffered event is not UTF-8")?);
+    if record[0] == 1 {
+        event.set_line(String::from_utf8(record[5 + json_len..].to_vec()).context("a buffered line is not UTF-8")?);
+    }
+    Ok(event)
+}
+
+/// Append each incoming batch, then let it go: durably buffered is done as
+/// far as its source is concerned.
+async fn append(
+    mut input: mpsc::Receiver<Batch>,
+    mut writer: buffer::Writer,
+    when_full: WhenFull,
+    metrics: Arc<ComponentMetrics>,
+) {
+    while let Some(batch) = input.recv().await {
+        let records: Vec<Vec<u8>> = batch.events.iter().map(encode).collect();
+        let appended = match when_full {
+            WhenFull::Block => writer.append(records).await.map(|_| ()),
+            WhenFull::DropNewest => match writer.try_append(records).await {
+                Ok(_) => Ok(()),
+                Err(TryAppendError::Full(_)) => {
+                    metrics.dropped(batch.len());
+                    continue;
+                }
+                Err(TryAppendError::Failed(err)) => Err(err),
+            },
+        };
+        if let Err(err) = appended {
+            // Not buffered: the source must not count it as delivered.
+            batch.fail();
+            metrics.error("appending to the disk buffer", &format!("{err:#}"));
+        }
+    }
+}
+
+/// Feed the sink from the buffer and acknowledge what it delivered, in
+/// order: a failed batch stops acknowledgement, so it and everything after
+/// it are read again after a restart.
+async fn deliver(
+    mut reader: buffer::Reader,
+    out: mpsc::Sender<Batch>,
+    metrics: Arc<ComponentMetrics>,
+    shutdown: CancellationToken,
+) {
+    let (pending_tx, mut pending_rx) = mpsc::channel::<(RecordId, oneshot::Receiver<BatchStatus>)>(IN_FLIGHT);
+    let acker = reader.acker();
+    let ack_metrics = metrics.clone();
+    let acks = tokio::spawn(async move {
+        while let Some((last, status)) = pending_rx.recv().await {
+            match status.await {
+                Ok(BatchStatus::Delivered) => {
+                    if let Err(err) = acker.ack(last).await {
+                        ack_metrics.error("acknowledging in the disk buffer", &format!("{err:#}"));
+                        return;
+                    }
+                }
+                // Kept in the buffer for the next start.
+                Ok(BatchStatus::Failed) | Err(_) => return,
+            }
+        }
+    });
+    // On shutdown what is still in the buffer stays there for the next start:
+    // a destination that is down must not hold the router up batch by batch.
+    while !shutdown.is_cancelled() {
+        let records = match reader.next_batch(READ_BATCH).await {
+            Ok(records) if records.is_empty() => break,
+            Ok(records) => records,
+            Err(err) => {
+                metrics.error("reading the disk buffer", &format!("{err:#}"));
+                break;
+            }
+        };
+        let last = records.last().map(|(id, _)| *id).expect("not empty");
+        let mut events = Vec::with_capacity(records.len());
+        for (_, record) in &records {
+            match decode(record) {
+                Ok(event) => events.push(event),
+                // The CRC matched, so this is a bug or a version skew, not
+                // damage; counted rather than stalling the buffer.
+                Err(err) => metrics.error("decoding a buffered event", &format!("{err:#}")),
+            }
+        }
+        let (finaliser, status) = Finaliser::new();
+        if pending_tx.send((last, status)).await.is_err() {
+            break;
+        }
+        if let Err(mpsc::error::SendError(batch)) = out.send(Batch::with_finaliser(events, finaliser)).await {
+            batch.fail();
+            break;
+        }
+    }
+    drop(pending_tx);
+    let _ = acks.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_events_with_and_without_lines() {
+        let plain = Event::from_json(r#"{"a":"é"}"#.to_owned());
+        let mut emitted = Event::from_json("{}".to_owned());
+        emitted.set_line("CEF:0|x|y|1|k|n|3|".to_owned());
+        for event in [plain, emitted] {
+            let back = decode(&encode(&event)).unwrap();
+            assert_eq!((back.json(), back.line()), (event.json(), event.line()));
+        }
+        assert!(decode(&[1, 9, 0, 0, 0, b'{']).is_err(), "a truncated record is an error, not a panic");
+    }
+
+    #[test]
+    fn config_errors_name_the_key() {
+        let parse = |text: &str| toml::from_str::<BufferConfig>(text);
+        assert_eq!(
+            parse(r#"type = "disk""#).unwrap(),
+            BufferConfig::Disk { max_bytes: 256 << 20, when_full: WhenFull::Block, fsync: FsyncPolicy::Always }
+        );
+        assert!(
+            parse(
+                r#"type = "memory"
+max_bytes = 5"#
+            )
+            .unwrap_err()
+            .to_string()
+            .contains("max_bytes")
+        );
+        let mut errors = Vec::new();
+        BufferConfig::Memory { max_events: 0, when_full: WhenFull::Block }.validate("sinks.s.buffer", &mut errors);
+        assert_eq!(errors[0].at, "sinks.s.buffer.max_events");
+    }
+}
