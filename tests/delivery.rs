@@ -184,17 +184,13 @@ buffer = {{ type = "disk", max_bytes = 67108864 }}
     assert!(buffered > 0, "the dead sink's buffer holds its events");
 }
 
-#[test]
-fn a_second_signal_exits_at_once_while_a_dead_destination_holds_up_shutdown() {
-    let scratch = Scratch::new();
-    let dead = free_tcp_port();
-    write_events(&scratch.write("logs/agents.log", ""), 0, 1_000, 0);
-    // No buffer: the sink holds its batch, retrying, until 5 s after the signal.
-    let config = scratch.write(
-        "sluice.toml",
-        &format!(
-            r#"
+/// The file source `logs/*.log` → a syslog sink to `port` without a buffer,
+/// with `top` as extra top-level keys.
+fn unbuffered(scratch: &Scratch, port: u16, top: &str) -> std::path::PathBuf {
+    let text = format!(
+        r#"
 data_dir = "{data}"
+{top}
 [sources.agents]
 type = "file"
 include = ["{logs}/*.log"]
@@ -202,13 +198,20 @@ include = ["{logs}/*.log"]
 type = "syslog"
 inputs = ["agents"]
 mode = "tcp"
-address = "127.0.0.1:{dead}"
+address = "127.0.0.1:{port}"
 "#,
-            data = scratch.path("data").display(),
-            logs = scratch.path("logs").display(),
-        ),
+        data = scratch.path("data").display(),
+        logs = scratch.path("logs").display(),
     );
-    let router = Router::start(&config);
+    scratch.write("sluice.toml", &text)
+}
+
+#[test]
+fn a_second_signal_exits_at_once_while_a_dead_destination_holds_up_shutdown() {
+    let scratch = Scratch::new();
+    write_events(&scratch.write("logs/agents.log", ""), 0, 1_000, 0);
+    // No buffer: the sink holds its batch, retrying, until 5 s after the signal.
+    let router = Router::start(&unbuffered(&scratch, free_tcp_port(), ""));
     std::thread::sleep(Duration::from_secs(2));
     router.signal("TERM");
     std::thread::sleep(Duration::from_millis(500));
@@ -217,6 +220,29 @@ address = "127.0.0.1:{dead}"
     let status = router.wait(Duration::from_secs(3));
     assert_eq!(status.code(), Some(130), "the second signal exits at once, saying it was cut short");
     assert!(second.elapsed() < Duration::from_secs(2), "exited {:?} after the second signal", second.elapsed());
+}
+
+#[test]
+fn shutdown_gives_up_on_a_dead_destination_after_shutdown_timeout_ms() {
+    let scratch = Scratch::new();
+    let port = free_tcp_port();
+    write_events(&scratch.write("logs/agents.log", ""), 0, 1_000, 0);
+    let config = unbuffered(&scratch, port, "shutdown_timeout_ms = 300");
+    let router = Router::start(&config);
+    std::thread::sleep(Duration::from_secs(2));
+    let signalled = Instant::now();
+    router.signal("TERM");
+    let status = router.wait(Duration::from_secs(4));
+    assert!(status.success(), "a clean stop: {status}");
+    let took = signalled.elapsed();
+    assert!(took < Duration::from_secs(3), "stopped {took:?} after SIGTERM with a 300 ms timeout");
+
+    // Given up is not lost: with the collector back, the next run sends it all.
+    let _siem = collector(&scratch, "siem", port);
+    let router = Router::start(&config);
+    let (counts, _) = wait_for_all(&scratch.path("siem/received.log"), 1_000, Duration::from_secs(60));
+    router.stop();
+    assert_eq!(counts.len(), 1_000);
 }
 
 /// Peak resident memory of a process so far (VmHWM), in KiB.

@@ -112,6 +112,9 @@ pub struct Sink {
 pub struct Config {
     /// Checkpoints and caches live here.
     pub data_dir: PathBuf,
+    /// How long after SIGTERM a sink keeps retrying an unreachable
+    /// destination before it gives up (its events stay unacknowledged).
+    pub shutdown_timeout: Duration,
     pub plugins: PluginsConfig,
     pub batch: BatchConfig,
     pub sources: BTreeMap<String, SourceConfig>,
@@ -120,7 +123,8 @@ pub struct Config {
     pub dead_letter: DeadLetterConfig,
 }
 
-const TOP_LEVEL: &[&str] = &["data_dir", "plugins", "batch", "sources", "transforms", "sinks", "dead_letter"];
+const TOP_LEVEL: &[&str] =
+    &["data_dir", "shutdown_timeout_ms", "plugins", "batch", "sources", "transforms", "sinks", "dead_letter"];
 
 impl Config {
     /// Read and check a config file.
@@ -154,6 +158,8 @@ impl Config {
             }
         }
         let data_dir = field::<PathBuf>(&table, "data_dir", &mut errors).unwrap_or_else(|| PathBuf::from(".sluice"));
+        let shutdown_timeout =
+            Duration::from_millis(field::<u64>(&table, "shutdown_timeout_ms", &mut errors).unwrap_or(5_000));
         let plugins = field::<PluginsConfig>(&table, "plugins", &mut errors).unwrap_or_default();
         let batch = field::<BatchConfig>(&table, "batch", &mut errors).unwrap_or_default();
         let dead_letter = field::<DeadLetterConfig>(&table, "dead_letter", &mut errors).unwrap_or_default();
@@ -175,7 +181,7 @@ impl Config {
             value.try_into::<SinkConfig>().map(|kind| Sink { inputs, buffer, kind })
         });
 
-        let config = Config { data_dir, plugins, batch, sources, transforms, sinks, dead_letter };
+        let config = Config { data_dir, shutdown_timeout, plugins, batch, sources, transforms, sinks, dead_letter };
         config.check(&Declared::from(&table), &mut errors);
         if errors.is_empty() { Ok(config) } else { Err(ConfigErrors(errors)) }
     }

@@ -192,6 +192,7 @@ impl Topology {
                 dead_letter: dead_letter.clone(),
                 metrics: metrics.component(id),
                 shutdown: shutdown.clone(),
+                shutdown_timeout: config.shutdown_timeout,
             };
             let kind = sink.kind.clone();
             let m = metrics.component(id);

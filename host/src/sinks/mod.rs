@@ -47,6 +47,8 @@ pub struct SinkContext {
     /// unreachable destination gives up then (failing the batch, so its
     /// source does not count it as delivered) instead of holding shutdown.
     pub shutdown: CancellationToken,
+    /// How long after `shutdown` a sink may keep retrying (`shutdown_timeout_ms`).
+    pub shutdown_timeout: std::time::Duration,
 }
 
 impl SinkConfig {

@@ -217,7 +217,8 @@ fn printable(b: u8) -> bool {
 pub async fn run(config: SyslogSinkConfig, ctx: SinkContext) -> anyhow::Result<()> {
     let header = Header::new(&config).map_err(anyhow::Error::msg).context("reading the syslog settings")?;
     let destination = Destination::new(&config).context("preparing the syslog destination")?;
-    deliver(ctx, &header, &destination, Retry::DEFAULT).await
+    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    deliver(ctx, &header, &destination, retry).await
 }
 
 /// What every message of this sink has in its header.
@@ -513,6 +514,7 @@ mod tests {
             dead_letter,
             metrics: metrics.component("out"),
             shutdown: shutdown.clone(),
+            shutdown_timeout: retry.grace,
         };
         let sink = tokio::spawn(async move {
             let header = Header::new(&config).unwrap();
