@@ -153,6 +153,32 @@ fn a_collector_that_hangs_for_30_seconds_loses_nothing_and_keeps_order() {
 }
 
 #[test]
+fn a_collector_that_is_down_for_30_seconds_loses_nothing_and_keeps_order() {
+    const EVENTS: usize = 40_000;
+    let scratch = Scratch::new();
+    let port = free_tcp_port();
+    let siem = collector(&scratch, "siem", port);
+    let received = scratch.path("siem/received.log");
+    let source = scratch.write("logs/agents.log", "");
+    let router = Router::start(&config(&scratch, port, ""));
+
+    // 40 s of a steady 1,000 events/s; the collector is stopped from 5 s to 35 s.
+    let writer = std::thread::spawn(move || write_events(&source, 0, EVENTS, 1_000));
+    std::thread::sleep(Duration::from_secs(5));
+    siem.stop();
+    std::thread::sleep(Duration::from_secs(30));
+    let _siem = collector(&scratch, "siem", port);
+    writer.join().unwrap();
+    let (counts, order) = wait_for_all(&received, EVENTS, Duration::from_secs(60));
+    router.stop();
+
+    assert_eq!(counts.len(), EVENTS, "nothing lost");
+    let duplicated = counts.values().filter(|&&c| c > 1).count();
+    println!("collector down for 30 s: 0 lost, {duplicated} delivered twice");
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "events arrive in the order of their source");
+}
+
+#[test]
 fn a_dead_destination_does_not_hold_up_a_healthy_one() {
     const EVENTS: usize = 50_000;
     let scratch = Scratch::new();

@@ -85,6 +85,12 @@ impl Rsyslog {
     pub fn resume(&self) {
         super::signal(self.child.id(), "CONT");
     }
+
+    /// Stop it as its operator would (SIGTERM) and wait until it has exited.
+    pub fn stop(mut self) {
+        super::signal(self.child.id(), "TERM");
+        self.child.wait().unwrap();
+    }
 }
 
 impl Drop for Rsyslog {
