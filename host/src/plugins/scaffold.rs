@@ -68,7 +68,7 @@ impl Lang {
         match self {
             Lang::Rust => example!("rust": "Cargo.toml", "src/lib.rs", "build.sh", ".gitignore"),
             Lang::Go => {
-                example!("go": "go.mod", "main.go", "sluice/sluice.go", "sluice/abi.go", "sluice/native.go", "build.sh")
+                example!("go": "go.mod", "main.go", "sluice/sluice.go", "sluice/json.go", "sluice/abi.go", "sluice/native.go", "build.sh")
             }
             Lang::C => example!("c": "plugin.c", "json.c", "json.h", "json_test.c", "build.sh", ".gitignore"),
             Lang::Python => example!("python": "app.py", "build.sh", ".gitignore"),

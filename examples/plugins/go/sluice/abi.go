@@ -157,8 +157,20 @@ func postConfigure(uint32) { release() }
 func exportProcess(ptr, length uint32) uint32 {
 	batch := make([]string, length)
 	if length > 0 {
-		for i, s := range unsafe.Slice((*[2]uint32)(pointer(ptr)), length) {
-			batch[i] = hostString(s[0], s[1])
+		// One copy of the whole batch: an allocation per event costs more
+		// than its copy. The events share it, so a plugin that keeps one
+		// (or a part: Lookup gives parts) keeps the batch's text alive.
+		events := unsafe.Slice((*[2]uint32)(pointer(ptr)), length)
+		total := 0
+		for _, s := range events {
+			total += int(s[1])
+		}
+		text := make([]byte, total)
+		at := 0
+		for i, s := range events {
+			n := copy(text[at:], unsafe.Slice((*byte)(pointer(s[0])), s[1]))
+			batch[i] = unsafe.String(unsafe.SliceData(text[at:]), n)
+			at += n
 		}
 	}
 	arena.reset()
