@@ -36,6 +36,9 @@ pub use ack_file::AckState;
 use super::{AppendError, Appended, RecordId};
 use anyhow::Context;
 use segment::{HEADER, Parsed, SegmentReader};
+
+/// Bytes a record takes on disk beyond its payload (length and checksum).
+pub const RECORD_OVERHEAD: u64 = HEADER;
 use std::collections::VecDeque;
 use std::fs::{DirBuilder, File, OpenOptions, TryLockError};
 use std::io::{self, Write};
@@ -384,10 +387,19 @@ impl DiskBuffer {
         Ok(())
     }
 
+    /// Forget what was read and not acknowledged: reading starts again just
+    /// after the last acknowledged record. For a destination that failed a
+    /// batch, which must be sent again with everything read after it.
+    pub fn rewind(&mut self) {
+        self.read = self.ack;
+        self.in_flight.clear();
+    }
+
     /// The next record after the read cursor, if any. Records read but not
-    /// acknowledged are not returned again until the buffer is reopened.
+    /// acknowledged are not returned again until the buffer is reopened or
+    /// rewound.
     // Not an Iterator: records are acknowledged through the buffer while
-    // being read, and (on disk) reading can fail.
+    // being read, and reading can fail.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> anyhow::Result<Option<(RecordId, Vec<u8>)>> {
         loop {

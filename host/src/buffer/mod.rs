@@ -17,11 +17,11 @@
 
 mod disk;
 
-pub use disk::{AckState, DiskBuffer, Fsync, Options, Recovery, Skipped};
+pub use disk::{AckState, DiskBuffer, Fsync, Options, RECORD_OVERHEAD, Recovery, Skipped};
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
@@ -126,6 +126,9 @@ struct Shared {
     space: Notify,
     writer_gone: AtomicBool,
     reader_gone: AtomicBool,
+    /// Counts rewinds; changed only with the store locked, so a batch read
+    /// under the lock knows whether a rewind came after it.
+    generation: AtomicU64,
 }
 
 impl Shared {
@@ -171,6 +174,7 @@ fn halves(buffer: DiskBuffer) -> (Writer, Reader) {
         space: Notify::new(),
         writer_gone: AtomicBool::new(false),
         reader_gone: AtomicBool::new(false),
+        generation: AtomicU64::new(0),
     });
     (Writer { shared: Arc::clone(&shared) }, Reader { shared })
 }
@@ -230,13 +234,27 @@ impl Reader {
     /// Up to `max` records, waiting until there is at least one. Empty once
     /// the writer is gone and everything was read.
     pub async fn next_batch(&mut self, max: usize) -> anyhow::Result<Vec<(RecordId, Vec<u8>)>> {
+        Ok(self.next_batch_of_generation(max).await?.1)
+    }
+
+    /// [`Reader::next_batch`], with the rewind generation it was read in: an
+    /// acknowledgement for records of an older generation must be ignored,
+    /// since a rewind made them due again.
+    pub async fn next_batch_of_generation(&mut self, max: usize) -> anyhow::Result<(u64, Vec<(RecordId, Vec<u8>)>)> {
         loop {
             // Looked at before reading, so that records appended just before
             // the writer went are read rather than missed.
             let closed = self.shared.writer_gone.load(Ordering::Acquire);
-            let batch = self.shared.run(move |store| next_batch(store, max)).await??;
+            let shared = Arc::clone(&self.shared);
+            let (generation, batch) = self
+                .shared
+                .run(move |store| {
+                    let generation = shared.generation.load(Ordering::Acquire);
+                    next_batch(store, max).map(|batch| (generation, batch))
+                })
+                .await??;
             if !batch.is_empty() || closed {
-                return Ok(batch);
+                return Ok((generation, batch));
             }
             self.shared.data.notified().await;
         }
@@ -272,6 +290,25 @@ impl Acker {
         self.shared.run(move |store| store.ack(up_to)).await??;
         self.shared.space.notify_one();
         Ok(())
+    }
+
+    /// Make every record read and not acknowledged due again (see
+    /// [`DiskBuffer::rewind`]) and start a new generation; wakes the reader.
+    pub async fn rewind(&self) -> anyhow::Result<()> {
+        let shared = Arc::clone(&self.shared);
+        self.shared
+            .run(move |store| {
+                store.rewind();
+                shared.generation.fetch_add(1, Ordering::AcqRel);
+            })
+            .await?;
+        self.shared.data.notify_one();
+        Ok(())
+    }
+
+    /// The current rewind generation.
+    pub fn generation(&self) -> u64 {
+        self.shared.generation.load(Ordering::Acquire)
     }
 }
 

@@ -78,15 +78,18 @@ pub fn wrap(core: &[u8], options: Options) -> anyhow::Result<Wrapped> {
             .context("embedding the plugin contract")?;
     }
     let adapted_wasi = imports_module(core, WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME);
-    let adapter_region = match adapter_memory::reserved_region(core).context("looking for adapter memory")? {
-        Some(region) if adapted_wasi => {
+    // Only a module that gets the adapter has a use for the region.
+    let reserved =
+        if adapted_wasi { adapter_memory::reserved_region(core).context("looking for adapter memory")? } else { None };
+    let adapter_region = match reserved {
+        Some(region) => {
             if options.realloc_via_memory_grow {
                 bail!("the module reserves memory for the WASI adapter: drop --realloc-via-memory-grow");
             }
             module = adapter_memory::add_allocator(&module, region).context("giving the adapter its memory")?;
             Some(region)
         }
-        _ => None,
+        None => None,
     };
     let mut encoder = ComponentEncoder::default();
     encoder.validate(true).realloc_via_memory_grow(options.realloc_via_memory_grow);

@@ -26,6 +26,7 @@ use anyhow::Context;
 use serde::Deserialize;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -141,7 +142,7 @@ pub async fn start(
                 );
             }
             vec![
-                tokio::spawn(append(input, writer, when_full, metrics.clone())),
+                tokio::spawn(append(input, writer, when_full, max_bytes / 4, metrics.clone())),
                 tokio::spawn(deliver(reader, tx, metrics, shutdown)),
             ]
         }
@@ -163,12 +164,13 @@ async fn memory(
     let forward = tokio::spawn(async move {
         while let Some((batch, permit)) = queue_rx.recv().await {
             if let Err(mpsc::error::SendError(batch)) = out.send(batch).await {
-                // The sink has stopped: nothing queued will be delivered.
+                // The sink has stopped: nothing queued now or later will be
+                // delivered, so every batch is failed until the input ends.
                 batch.fail();
-                while let Ok((batch, _)) = queue_rx.try_recv() {
+                while let Some((batch, _)) = queue_rx.recv().await {
                     batch.fail();
                 }
-                break;
+                return;
             }
             drop(permit);
         }
@@ -182,7 +184,9 @@ async fn memory(
         };
         match permit {
             Some(permit) => {
-                let _ = queue_tx.send((batch, permit));
+                if let Err(mpsc::error::SendError((batch, _))) = queue_tx.send((batch, permit)) {
+                    batch.fail();
+                }
             }
             None => metrics.dropped(batch.len()),
         }
@@ -214,93 +218,175 @@ fn decode(record: &[u8]) -> anyhow::Result<Event> {
     Ok(event)
 }
 
+/// Split `records` into appends of at most `max` bytes on disk each (a
+/// record alone may be more; the buffer then refuses it as too large).
+fn chunks(records: Vec<Vec<u8>>, max: u64) -> Vec<Vec<Vec<u8>>> {
+    if records.is_empty() {
+        return Vec::new();
+    }
+    let mut chunks: Vec<Vec<Vec<u8>>> = vec![Vec::new()];
+    let mut bytes = 0;
+    for record in records {
+        let size = record.len() as u64 + buffer::RECORD_OVERHEAD;
+        if bytes + size > max && !chunks.last().is_some_and(Vec::is_empty) {
+            chunks.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        chunks.last_mut().expect("one at least").push(record);
+    }
+    chunks
+}
+
 /// Append each incoming batch, then let it go: durably buffered is done as
-/// far as its source is concerned.
+/// far as its source is concerned. A batch goes in appends of at most a
+/// quarter of the buffer, so that no batch is too large for it.
 async fn append(
     mut input: mpsc::Receiver<Batch>,
     mut writer: buffer::Writer,
     when_full: WhenFull,
+    chunk_bytes: u64,
     metrics: Arc<ComponentMetrics>,
 ) {
     while let Some(batch) = input.recv().await {
         let records: Vec<Vec<u8>> = batch.events.iter().map(encode).collect();
-        let appended = match when_full {
-            WhenFull::Block => writer.append(records).await.map(|_| ()),
-            WhenFull::DropNewest => match writer.try_append(records).await {
-                Ok(_) => Ok(()),
-                Err(TryAppendError::Full(_)) => {
-                    metrics.dropped(batch.len());
-                    continue;
-                }
-                Err(TryAppendError::Failed(err)) => Err(err),
-            },
-        };
-        if let Err(err) = appended {
-            // Not buffered: the source must not count it as delivered.
-            batch.fail();
-            metrics.error("appending to the disk buffer", &format!("{err:#}"));
+        for chunk in chunks(records, chunk_bytes) {
+            let count = chunk.len();
+            let appended = match when_full {
+                WhenFull::Block => writer.append(chunk).await.map(|_| ()),
+                WhenFull::DropNewest => match writer.try_append(chunk).await {
+                    Ok(_) => Ok(()),
+                    Err(TryAppendError::Full(_)) => {
+                        metrics.dropped(count);
+                        continue;
+                    }
+                    Err(TryAppendError::Failed(err)) => Err(err),
+                },
+            };
+            if let Err(err) = appended {
+                // Not buffered: the source must not count it as delivered.
+                batch.fail();
+                metrics.error("appending to the disk buffer", &format!("{err:#}"));
+            }
         }
     }
 }
 
 /// Feed the sink from the buffer and acknowledge what it delivered, in
-/// order: a failed batch stops acknowledgement, so it and everything after
-/// it are read again after a restart.
+/// order. A batch the sink fails (a write error, a destination it gave up on)
+/// rewinds the buffer: it and everything read after it are sent again, after
+/// a backoff, and nothing read before the rewind is acknowledged.
 async fn deliver(
     mut reader: buffer::Reader,
     out: mpsc::Sender<Batch>,
     metrics: Arc<ComponentMetrics>,
     shutdown: CancellationToken,
 ) {
-    let (pending_tx, mut pending_rx) = mpsc::channel::<(RecordId, oneshot::Receiver<BatchStatus>)>(IN_FLIGHT);
     let acker = reader.acker();
-    let ack_metrics = metrics.clone();
-    let acks = tokio::spawn(async move {
-        while let Some((last, status)) = pending_rx.recv().await {
-            match status.await {
-                Ok(BatchStatus::Delivered) => {
-                    if let Err(err) = acker.ack(last).await {
-                        ack_metrics.error("acknowledging in the disk buffer", &format!("{err:#}"));
-                        return;
-                    }
+    // Set on every acknowledgement: the destination is taking batches again.
+    let progress = Arc::new(AtomicBool::new(false));
+    let mut backoff = Backoff::default();
+    let mut current = acker.generation();
+    loop {
+        let (pending_tx, acks) = acknowledge(acker.clone(), progress.clone(), metrics.clone());
+        // On shutdown what is still in the buffer stays there for the next
+        // start: a destination that is down must not hold the router up.
+        while !shutdown.is_cancelled() {
+            let (generation, records) = match reader.next_batch_of_generation(READ_BATCH).await {
+                Ok((_, records)) if records.is_empty() => break,
+                Ok(read) => read,
+                Err(err) => {
+                    metrics.error("reading the disk buffer", &format!("{err:#}"));
+                    break;
                 }
-                // Kept in the buffer for the next start.
-                Ok(BatchStatus::Failed) | Err(_) => return,
+            };
+            if progress.swap(false, Ordering::AcqRel) {
+                backoff = Backoff::default();
+            }
+            if generation != current {
+                current = generation;
+                tokio::select! {
+                    () = tokio::time::sleep(backoff.next()) => {}
+                    () = shutdown.cancelled() => break,
+                }
+            }
+            let last = records.last().map(|(id, _)| *id).expect("not empty");
+            let mut events = Vec::with_capacity(records.len());
+            for (id, record) in &records {
+                match decode(record) {
+                    Ok(event) => events.push(event),
+                    // The checksum matched, so this is a bug or a version
+                    // skew, not damage; counted rather than stalling.
+                    Err(err) => metrics.error(&format!("decoding buffered event {id:?}"), &format!("{err:#}")),
+                }
+            }
+            let (finaliser, status) = Finaliser::new();
+            if pending_tx.send((generation, last, status)).await.is_err() {
+                break;
+            }
+            if let Err(mpsc::error::SendError(batch)) = out.send(Batch::with_finaliser(events, finaliser)).await {
+                batch.fail();
+                break;
+            }
+        }
+        drop(pending_tx);
+        let _ = acks.await;
+        // Everything was read — unless a batch failed after the last read and
+        // rewound the buffer: then there is more to send.
+        if shutdown.is_cancelled() || out.is_closed() || acker.generation() == current {
+            return;
+        }
+    }
+}
+
+/// Acknowledge, in order, the batches sent from the buffer: a delivered one
+/// up to its last record; a failed one rewinds the buffer. Batches read
+/// before a rewind are not acknowledged: they are due again.
+#[allow(clippy::type_complexity)]
+fn acknowledge(
+    acker: buffer::Acker,
+    progress: Arc<AtomicBool>,
+    metrics: Arc<ComponentMetrics>,
+) -> (mpsc::Sender<(u64, RecordId, oneshot::Receiver<BatchStatus>)>, JoinHandle<()>) {
+    let (pending_tx, mut pending_rx) = mpsc::channel::<(u64, RecordId, oneshot::Receiver<BatchStatus>)>(IN_FLIGHT);
+    let task = tokio::spawn(async move {
+        while let Some((generation, last, status)) = pending_rx.recv().await {
+            let status = status.await;
+            if generation < acker.generation() {
+                continue;
+            }
+            let result = match status {
+                Ok(BatchStatus::Delivered) => {
+                    progress.store(true, Ordering::Release);
+                    acker.ack(last).await
+                }
+                Ok(BatchStatus::Failed) | Err(_) => {
+                    metrics.error("delivering from the disk buffer", &"the sink failed a batch; sending it again");
+                    acker.rewind().await
+                }
+            };
+            if let Err(err) = result {
+                metrics.error("acknowledging in the disk buffer", &format!("{err:#}"));
+                return;
             }
         }
     });
-    // On shutdown what is still in the buffer stays there for the next start:
-    // a destination that is down must not hold the router up batch by batch.
-    while !shutdown.is_cancelled() {
-        let records = match reader.next_batch(READ_BATCH).await {
-            Ok(records) if records.is_empty() => break,
-            Ok(records) => records,
-            Err(err) => {
-                metrics.error("reading the disk buffer", &format!("{err:#}"));
-                break;
-            }
-        };
-        let last = records.last().map(|(id, _)| *id).expect("not empty");
-        let mut events = Vec::with_capacity(records.len());
-        for (_, record) in &records {
-            match decode(record) {
-                Ok(event) => events.push(event),
-                // The CRC matched, so this is a bug or a version skew, not
-                // damage; counted rather than stalling the buffer.
-                Err(err) => metrics.error("decoding a buffered event", &format!("{err:#}")),
-            }
-        }
-        let (finaliser, status) = Finaliser::new();
-        if pending_tx.send((last, status)).await.is_err() {
-            break;
-        }
-        if let Err(mpsc::error::SendError(batch)) = out.send(Batch::with_finaliser(events, finaliser)).await {
-            batch.fail();
-            break;
-        }
+    (pending_tx, task)
+}
+
+/// The wait before sending again what a failed batch rewound: 100 ms,
+/// doubling to 30 s while batches keep failing.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    fn next(&mut self) -> std::time::Duration {
+        let delay = std::time::Duration::from_millis(100) * 2u32.pow(self.failures.min(9));
+        self.failures += 1;
+        delay.min(std::time::Duration::from_secs(30))
     }
-    drop(pending_tx);
-    let _ = acks.await;
 }
 
 #[cfg(test)]
@@ -317,6 +403,50 @@ mod tests {
             assert_eq!((back.json(), back.line()), (event.json(), event.line()));
         }
         assert!(decode(&[1, 9, 0, 0, 0, b'{']).is_err(), "a truncated record is an error, not a panic");
+    }
+
+    #[test]
+    fn a_batch_is_appended_in_chunks_that_fit_the_buffer() {
+        let records = vec![vec![0u8; 92]; 10]; // 100 bytes each on disk
+        let sizes: Vec<usize> = chunks(records, 250).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [2, 2, 2, 2, 2]);
+        let sizes: Vec<usize> = chunks(vec![vec![0u8; 500], vec![0u8; 10]], 250).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [1, 1], "a record larger than a chunk goes alone");
+        assert!(chunks(Vec::new(), 250).is_empty());
+    }
+
+    /// A sink that fails a batch gets it again, with everything after it, and
+    /// what it finally delivers is acknowledged: nothing is left pending.
+    #[tokio::test]
+    async fn a_failed_batch_is_sent_again_and_then_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = buffer::Options { max_bytes: 1 << 20, max_segment_bytes: 1 << 16, sync: Fsync::Never };
+        let (mut writer, reader, _) = buffer::disk(dir.path(), options).await.unwrap();
+        let events: Vec<Vec<u8>> = (0..10).map(|n| encode(&Event::from_json(format!(r#"{{"n":{n}}}"#)))).collect();
+        writer.append(events[..5].to_vec()).await.unwrap();
+        writer.append(events[5..].to_vec()).await.unwrap();
+        drop(writer);
+
+        let metrics = crate::metrics::Metrics::default().component("sink");
+        let (tx, mut rx) = mpsc::channel(1);
+        let delivering = tokio::spawn(deliver(reader, tx, metrics.clone(), CancellationToken::new()));
+        let mut seen = Vec::new();
+        let mut failed_once = false;
+        while let Some(batch) = rx.recv().await {
+            let numbers: Vec<String> = batch.events.iter().map(|e| e.json().to_owned()).collect();
+            if !failed_once {
+                failed_once = true;
+                batch.fail(); // the destination refused the first batch
+                continue;
+            }
+            seen.extend(numbers);
+        }
+        delivering.await.unwrap();
+        let expected: Vec<String> = (0..10).map(|n| format!(r#"{{"n":{n}}}"#)).collect();
+        assert_eq!(seen, expected, "the refused batch and all after it came again, in order");
+        assert_eq!(metrics.counts().errors, 1, "the refusal is counted");
+        let (_, _, recovery) = buffer::disk(dir.path(), options).await.unwrap();
+        assert_eq!(recovery.pending_records, 0, "what was delivered is acknowledged");
     }
 
     #[test]

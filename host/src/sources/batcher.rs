@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 /// Batches of one reader that may be unacknowledged at once.
-pub const WINDOW: usize = 8;
+const WINDOW: usize = 8;
 
 /// The batch being filled by one reader (a connection, standard input …).
 #[derive(Debug)]
@@ -71,7 +71,7 @@ impl Batcher {
 
     /// Wait until at most `keep` batches are unacknowledged; reports batches
     /// that a sink could not take (a stream cannot send them again).
-    pub async fn settle(&mut self, ctx: &SourceContext, keep: usize) {
+    async fn settle(&mut self, ctx: &SourceContext, keep: usize) {
         loop {
             let over = self.unacknowledged.len() > keep;
             let Some((count, fate)) = self.unacknowledged.front_mut() else { return };

@@ -54,6 +54,8 @@ enum Op {
     Ack(usize),
     /// Drop without any clean close, as kill -9 would, and reopen.
     Crash,
+    /// Make what was read and not acknowledged due again (a failed batch).
+    Rewind,
     /// Append, crash, and cut the end of the batch off the file (selector
     /// modulo its size, at least one byte): a write cut short.
     TornAppend(Vec<Vec<u8>>, u64),
@@ -66,6 +68,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (1usize..8).prop_map(Op::Next),
         2 => any::<usize>().prop_map(Op::Ack),
         1 => Just(Op::Crash),
+        1 => Just(Op::Rewind),
         1 => (batch, any::<u64>()).prop_map(|(batch, cut)| Op::TornAppend(batch, cut)),
     ]
 }
@@ -160,6 +163,10 @@ proptest! {
                         model.drain(..=i);
                         ids.drain(..=i);
                     }
+                }
+                Op::Rewind => {
+                    buffer.rewind();
+                    ids.clear();
                 }
                 Op::Crash => {
                     drop(buffer);

@@ -161,25 +161,35 @@ impl Reencode for Adder {
 }
 
 /// `cabi_realloc_adapter(old_ptr, old_len, align, new_len) -> ptr`: a bump
-/// allocator whose cursor lives in the region's first word (zero — or the
-/// marker's bytes — until the first call sets it). The adapter only ever asks
-/// for fresh memory, so old blocks are never freed or moved; running out is a
-/// trap with the region's size to blame.
+/// allocator whose cursor lives in the region's first word, which holds the
+/// marker's first bytes until the first call. The adapter only ever asks for
+/// fresh memory, so anything else — a non-null `old_ptr`, a cursor outside
+/// the region, running out — traps rather than hand out memory twice.
 fn bump_allocator(region: Region) -> wasm_encoder::Function {
     let (start, end) = (region.start as i32, (region.start + region.size) as i32);
+    let first_word = i32::from_le_bytes(MARKER[..4].try_into().expect("the marker is longer than a word"));
     let word = MemArg { offset: 0, align: 2, memory_index: 0 };
     let mut f = wasm_encoder::Function::new([(2, ValType::I32)]); // locals 4: cursor, 5: pointer
     let mut i = f.instructions();
-    // cursor = first call ? start + 8 : mem[start]
-    i.i32_const(start).i32_load(word).local_set(4);
-    i.local_get(4).i32_const(start + 8).i32_lt_u().local_get(4).i32_const(end).i32_gt_u().i32_or();
+    let trap_if = |i: &mut wasm_encoder::InstructionSink<'_>| {
+        i.if_(wasm_encoder::BlockType::Empty).unreachable().end();
+    };
+    i.local_get(0);
+    trap_if(&mut i);
+    // cursor = the marker still there ? start + 8 : mem[start], inside the region
+    i.i32_const(start).i32_load(word).local_tee(4).i32_const(first_word).i32_eq();
     i.if_(wasm_encoder::BlockType::Empty).i32_const(start + 8).local_set(4).end();
-    // pointer = align_up(cursor, align); cursor = pointer + new_len
+    i.local_get(4).i32_const(start + 8).i32_lt_u().local_get(4).i32_const(end).i32_gt_u().i32_or();
+    trap_if(&mut i);
+    // pointer = align_up(cursor, align), inside the region, with new_len room
     i.local_get(4).local_get(2).i32_add().i32_const(1).i32_sub();
     i.i32_const(0).local_get(2).i32_sub().i32_and().local_tee(5);
-    i.local_get(3).i32_add().local_tee(4);
-    i.i32_const(end).i32_gt_u().if_(wasm_encoder::BlockType::Empty).unreachable().end();
-    i.i32_const(start).local_get(4).i32_store(word);
+    i.i32_const(end).i32_gt_u();
+    trap_if(&mut i);
+    i.local_get(3).i32_const(end).local_get(5).i32_sub().i32_gt_u();
+    trap_if(&mut i);
+    // cursor = pointer + new_len
+    i.i32_const(start).local_get(5).local_get(3).i32_add().i32_store(word);
     i.local_get(5).end();
     f
 }
@@ -236,6 +246,8 @@ mod tests {
         assert!(second >= first + 100 && second % 16 == 0, "{second}");
         assert!(second + 100 <= 1024 + 256, "inside the region: {second}");
         assert!(realloc.call(&mut store, (0, 0, 4, 100)).is_err(), "running out traps");
+        assert!(realloc.call(&mut store, (0, 0, 4, i32::MAX)).is_err(), "a length that wraps around traps");
+        assert!(realloc.call(&mut store, (first, 100, 4, 8)).is_err(), "reallocating traps");
     }
 
     #[test]
