@@ -9,6 +9,7 @@ pub mod buffer;
 pub mod file;
 pub mod stdout;
 pub mod syslog;
+pub mod tcp;
 
 use crate::config::ConfigError;
 use crate::dead_letter::DeadLetter;
@@ -30,10 +31,12 @@ pub enum SinkConfig {
     Stdout(stdout::StdoutConfig),
     /// Send each event as a syslog message over UDP, TCP or TLS.
     Syslog(syslog::SyslogSinkConfig),
+    /// Write one line per event to a TCP destination.
+    Tcp(tcp::TcpSinkConfig),
 }
 
 /// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "stdout", "syslog"];
+pub const TYPES: &[&str] = &["file", "stdout", "syslog", "tcp"];
 
 /// What a running sink is given.
 #[derive(Debug)]
@@ -58,6 +61,7 @@ impl SinkConfig {
             SinkConfig::File(config) => config.validate(at, errors),
             SinkConfig::Stdout(_) => {}
             SinkConfig::Syslog(config) => config.validate(at, errors),
+            SinkConfig::Tcp(config) => config.validate(at, errors),
         }
     }
 
@@ -67,6 +71,7 @@ impl SinkConfig {
             SinkConfig::File(config) => file::run(config, ctx).await,
             SinkConfig::Stdout(config) => stdout::run(config, ctx).await,
             SinkConfig::Syslog(config) => syslog::run(config, ctx).await,
+            SinkConfig::Tcp(config) => tcp::run(config, ctx).await,
         }
     }
 }

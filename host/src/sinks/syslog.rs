@@ -27,7 +27,7 @@
 //! destination is down, the sink gives up after a short grace period and
 //! fails the batches it holds, so their sources do not count them as sent.
 
-mod connection;
+pub(crate) mod connection;
 
 use super::SinkContext;
 use crate::config::ConfigError;
@@ -308,12 +308,12 @@ impl Header {
 
 /// A batch as it goes on the wire.
 #[derive(Debug, Default)]
-struct Encoded {
-    bytes: Vec<u8>,
+pub(crate) struct Encoded {
+    pub(crate) bytes: Vec<u8>,
     /// For UDP: each datagram's range of `bytes`.
-    datagrams: Vec<Range<usize>>,
+    pub(crate) datagrams: Vec<Range<usize>>,
     /// How many events the bytes hold.
-    events: usize,
+    pub(crate) events: usize,
 }
 
 /// The parts of an event's JSON that go into the header.
@@ -381,12 +381,25 @@ fn machine_hostname() -> Option<String> {
 }
 
 /// The sink's loop, with the retry timing as a parameter (tests shorten it).
-async fn deliver(mut ctx: SinkContext, header: &Header, destination: &Destination, retry: Retry) -> anyhow::Result<()> {
+async fn deliver(ctx: SinkContext, header: &Header, destination: &Destination, retry: Retry) -> anyhow::Result<()> {
+    deliver_with(ctx, destination, retry, |batch, out| header.encode(batch, out)).await
+}
+
+/// The loop of a sink that streams to a [`Destination`] (this one, `tcp`):
+/// `encode` turns each batch into `out` and returns the events it could not
+/// encode, with the reason, for the dead letter; the rest is sent with
+/// retries, and the batch is let go once it is through.
+pub(crate) async fn deliver_with(
+    mut ctx: SinkContext,
+    destination: &Destination,
+    retry: Retry,
+    mut encode: impl FnMut(&Batch, &mut Encoded) -> Vec<(Event, String)>,
+) -> anyhow::Result<()> {
     let mut connection = None;
     let mut out = Encoded::default();
     while let Some(batch) = ctx.input.recv().await {
         ctx.metrics.received(batch.len());
-        let rejected = header.encode(&batch, &mut out);
+        let rejected = encode(&batch, &mut out);
         ctx.dead_letter.send(&ctx.metrics, &batch, rejected).await;
         if out.events == 0 {
             continue;
@@ -431,10 +444,8 @@ async fn send_with_retries(
         // next attempt: part of the batch may have gone, the rest may not.
         *connection = None;
         let delay = backoff.next();
-        ctx.metrics.error(
-            &format!("sending to syslog {}; retrying in {delay:.1?}", destination.address()),
-            &format!("{err:#}"),
-        );
+        ctx.metrics
+            .error(&format!("sending to {}; retrying in {delay:.1?}", destination.address()), &format!("{err:#}"));
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = &mut give_up => return false,
@@ -454,7 +465,7 @@ async fn abandon(ctx: &mut SinkContext, batch: Batch, destination: &Destination)
         batch.fail();
     }
     ctx.metrics.error(
-        &format!("gave up on syslog {} as the router stops: {events} events were not sent", destination.address()),
+        &format!("gave up on {} as the router stops: {events} events were not sent", destination.address()),
         &"the destination is unreachable",
     );
 }

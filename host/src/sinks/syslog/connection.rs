@@ -1,5 +1,6 @@
-//! The syslog sink's link to its destination: connecting (lazily, again
-//! after any failure), writing a batch, and the backoff between attempts.
+//! The syslog sink's link to its destination (also the `tcp` sink's):
+//! connecting (lazily, again after any failure), writing a batch, and the
+//! backoff between attempts.
 
 use super::{Encoded, SyslogSinkConfig};
 use crate::sources::syslog::Mode;
@@ -22,7 +23,7 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The timing of retries.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Retry {
+pub(crate) struct Retry {
     /// The delay after the first failure; it doubles with each further one…
     pub first: Duration,
     /// …up to this.
@@ -59,7 +60,7 @@ impl Backoff {
 }
 
 /// Where and how the sink connects.
-pub(super) struct Destination {
+pub(crate) struct Destination {
     mode: Mode,
     address: String,
     tls: Option<(TlsConnector, ServerName<'static>)>,
@@ -85,12 +86,17 @@ impl Destination {
         Ok(Destination { mode: config.mode, address: config.address.clone(), tls })
     }
 
+    /// A plain TCP destination (the `tcp` sink's).
+    pub fn tcp(address: String) -> Destination {
+        Destination { mode: Mode::Tcp, address, tls: None }
+    }
+
     pub fn address(&self) -> &str {
         &self.address
     }
 
     /// Write `out` on `connection`, opening one first if there is none.
-    pub async fn send(&self, connection: &mut Option<Connection>, out: &Encoded) -> anyhow::Result<()> {
+    pub(super) async fn send(&self, connection: &mut Option<Connection>, out: &Encoded) -> anyhow::Result<()> {
         let open = match connection {
             Some(open) => open,
             None => connection.insert(self.connect().await?),

@@ -1,0 +1,361 @@
+//! Sink `tcp`: writes one LF-terminated line per event to a TCP destination.
+//!
+//! Delivery is the syslog sink's, with the same code
+//! ([`super::syslog::deliver_with`] over its [`Destination`]): the
+//! connection is opened lazily; a batch is let go only once all of it was
+//! written and flushed; on any failure the connection is dropped and the same
+//! batch is sent again on a new one after an exponential backoff with jitter
+//! (at least once: a retried batch can arrive twice, none is lost), while the
+//! inputs wait; once the router stops, a destination that is still down is
+//! retried for `shutdown_timeout_ms` more, then the batches held are failed so
+//! their sources do not count them as sent.
+
+use super::SinkContext;
+use super::syslog::connection::{Destination, Retry};
+use super::syslog::{Encoded, deliver_with};
+use crate::config::ConfigError;
+use crate::event::{Batch, Event};
+use crate::syslog::frame::{self, Framing};
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// `[sinks.<id>]` with `type = "tcp"`:
+///
+/// ```toml
+/// [sinks.forward]
+/// type = "tcp"
+/// inputs = ["agents"]
+/// address = "collector.example:5170"
+/// encoding = "message"
+/// ```
+///
+/// Each event is one line. An LF inside it is written as the four characters
+/// `#012` and a CR as `#015` (the escapes rsyslog shows, as the syslog sink
+/// does with newline framing), and CR/LF at its end are dropped, so that one
+/// event is always exactly one line at the receiver.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpSinkConfig {
+    /// The destination as `host:port`, such as `"collector.example:5170"` or
+    /// `"[2001:db8::1]:5170"`; the name is resolved on each (re)connection.
+    pub address: String,
+    /// What each line holds: `"body"` (the default: the line a formatter
+    /// plugin emitted, else the event JSON, as the `file` sink writes) or
+    /// `"message"` (the event's top-level `message` string, unquoted and
+    /// unescaped: the original payload a `syslog`, `file` or `stdin` source
+    /// received, forwarded as it came). With `"message"`, an event without a
+    /// string `message` goes to the dead-letter output with the reason.
+    #[serde(default)]
+    pub encoding: Encoding,
+}
+
+/// What a `tcp` sink writes for each event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// The formatted line, else the event JSON.
+    #[default]
+    Body,
+    /// The event's `message` field.
+    Message,
+}
+
+impl TcpSinkConfig {
+    /// Report every problem with these settings.
+    pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
+        match self.address.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {}
+            _ => errors.push(ConfigError::new(
+                format!("{at}.address"),
+                format!("`{}` is not a host:port, such as collector.example:5170", self.address),
+            )),
+        }
+    }
+}
+
+/// Send batches until every input has closed (or the router stops while
+/// the destination is down).
+pub async fn run(config: TcpSinkConfig, ctx: SinkContext) -> anyhow::Result<()> {
+    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    deliver(ctx, config, retry).await
+}
+
+/// The sink's loop, with the retry timing as a parameter (tests shorten it).
+async fn deliver(ctx: SinkContext, config: TcpSinkConfig, retry: Retry) -> anyhow::Result<()> {
+    let destination = Destination::tcp(config.address);
+    deliver_with(ctx, &destination, retry, |batch, out| encode(config.encoding, batch, out)).await
+}
+
+/// Why an event is not sent with `encoding = "message"`.
+const NO_MESSAGE: &str = "the event has no string `message` field to send (sink encoding = \"message\")";
+
+/// Encode a batch as LF-terminated lines into `out`; the events that have
+/// no line to send are returned with the reason.
+fn encode(encoding: Encoding, batch: &Batch, out: &mut Encoded) -> Vec<(Event, String)> {
+    out.bytes.clear();
+    out.datagrams.clear();
+    out.events = 0;
+    let mut rejected = Vec::new();
+    for event in &batch.events {
+        match encoding {
+            Encoding::Body => frame::encode(Framing::Newline, event.body().as_bytes(), &mut out.bytes),
+            Encoding::Message => match message(event.json()) {
+                Some(message) => frame::encode(Framing::Newline, message.as_bytes(), &mut out.bytes),
+                None => {
+                    rejected.push((event.clone(), NO_MESSAGE.to_owned()));
+                    continue;
+                }
+            },
+        }
+        out.events += 1;
+    }
+    rejected
+}
+
+/// The top-level `message` of an event's JSON, if it is a string.
+fn message(json: &str) -> Option<Cow<'_, str>> {
+    #[derive(Deserialize)]
+    struct Fields<'a> {
+        #[serde(borrow, default, deserialize_with = "borrowed_str")]
+        message: Option<Cow<'a, str>>,
+    }
+    /// A string, borrowed from the JSON text unless it has escapes.
+    fn borrowed_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+        #[derive(Deserialize)]
+        struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+        Ok(Some(Text::deserialize(d)?.0))
+    }
+    serde_json::from_str::<Fields<'_>>(json).ok()?.message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ack::{BatchStatus, Finaliser};
+    use crate::dead_letter::DeadLetter;
+    use crate::metrics::{ComponentMetrics, Metrics};
+    use serde_json::json;
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::sync::{mpsc, oneshot};
+    use tokio::task::JoinHandle;
+    use tokio_util::sync::CancellationToken;
+
+    const WAIT: Duration = Duration::from_secs(10);
+    const FAST: Retry =
+        Retry { first: Duration::from_millis(10), max: Duration::from_millis(50), grace: Duration::from_millis(200) };
+
+    struct Running {
+        input: mpsc::Sender<Batch>,
+        shutdown: CancellationToken,
+        metrics: Arc<ComponentMetrics>,
+        dir: tempfile::TempDir,
+        sink: JoinHandle<anyhow::Result<()>>,
+        dead_letter: JoinHandle<anyhow::Result<()>>,
+    }
+
+    fn config(address: SocketAddr, extra: &str) -> TcpSinkConfig {
+        let config: TcpSinkConfig = toml::from_str(&format!("address = \"{address}\"\n{extra}")).unwrap();
+        assert_eq!(problems(&config), Vec::<String>::new());
+        config
+    }
+
+    fn problems(config: &TcpSinkConfig) -> Vec<String> {
+        let mut errors = Vec::new();
+        config.validate("sinks.out", &mut errors);
+        errors.iter().map(ToString::to_string).collect()
+    }
+
+    fn start(config: TcpSinkConfig) -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let metrics = Metrics::default();
+        let (input, rx) = mpsc::channel(4);
+        let (dead_letter, rejected) = DeadLetter::channel(metrics.component("dead_letter"));
+        let writer =
+            crate::dead_letter::run_writer(dir.path().join("dead-letter.jsonl"), rejected, metrics.component("dl"));
+        let shutdown = CancellationToken::new();
+        let ctx = SinkContext {
+            id: "out".into(),
+            input: rx,
+            dead_letter,
+            metrics: metrics.component("out"),
+            shutdown: shutdown.clone(),
+            shutdown_timeout: FAST.grace,
+        };
+        let sink = tokio::spawn(deliver(ctx, config, FAST));
+        Running { input, shutdown, metrics: metrics.component("out"), dir, sink, dead_letter: tokio::spawn(writer) }
+    }
+
+    impl Running {
+        /// Send a batch with an acknowledgement to wait on.
+        async fn send(&self, events: Vec<Event>) -> oneshot::Receiver<BatchStatus> {
+            let (finaliser, status) = Finaliser::new();
+            self.input.send(Batch::with_finaliser(events, finaliser)).await.unwrap();
+            status
+        }
+
+        /// Close the input, wait for the sink to end, and return the
+        /// dead-letter records.
+        async fn finish(self) -> Vec<serde_json::Value> {
+            drop(self.input);
+            tokio::time::timeout(WAIT, self.sink).await.expect("the sink ends").unwrap().unwrap();
+            self.dead_letter.await.unwrap().unwrap();
+            let dead = std::fs::read_to_string(self.dir.path().join("dead-letter.jsonl")).unwrap_or_default();
+            dead.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+        }
+    }
+
+    async fn finished(rx: oneshot::Receiver<BatchStatus>) -> BatchStatus {
+        tokio::time::timeout(WAIT, rx).await.expect("the batch is finished").unwrap()
+    }
+
+    fn event(json: serde_json::Value) -> Event {
+        Event::from_json(json.to_string())
+    }
+
+    fn formatted(line: &str) -> Event {
+        let mut event = event(json!({"message": "not this"}));
+        event.set_line(line.to_owned());
+        event
+    }
+
+    async fn accept(listener: &TcpListener) -> TcpStream {
+        tokio::time::timeout(WAIT, listener.accept()).await.expect("the sink connects").unwrap().0
+    }
+
+    /// Read `n` lines (without their LF) from a connection.
+    async fn read_lines(stream: TcpStream, n: usize) -> Vec<String> {
+        let mut lines = BufReader::new(stream).lines();
+        let mut out = Vec::new();
+        while out.len() < n {
+            let line = tokio::time::timeout(WAIT, lines.next_line()).await.expect("a line arrives").unwrap();
+            out.push(line.expect("the stream is open"));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn lines_arrive_in_order_batch_after_batch() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sink = start(config(listener.local_addr().unwrap(), ""));
+        let plain = event(json!({"agent": {"id": "a1"}, "message": "m"}));
+        let first = sink.send(vec![formatted("CEF:0|one"), plain.clone()]).await;
+        let second = sink.send((2..100).map(|i| formatted(&format!("line {i}"))).collect()).await;
+        let lines = read_lines(accept(&listener).await, 100).await;
+        assert_eq!(lines[0], "CEF:0|one", "the formatted line");
+        assert_eq!(lines[1], plain.json(), "no formatted line: the event JSON");
+        for (i, line) in lines.iter().enumerate().skip(2) {
+            assert_eq!(*line, format!("line {i}"));
+        }
+        assert_eq!(finished(first).await, BatchStatus::Delivered);
+        assert_eq!(finished(second).await, BatchStatus::Delivered);
+        assert_eq!(sink.metrics.counts().sent, 100);
+        assert_eq!(sink.finish().await, Vec::<serde_json::Value>::new());
+    }
+
+    #[tokio::test]
+    async fn message_encoding_forwards_the_payload_raw_and_dead_letters_events_without_one() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sink = start(config(listener.local_addr().unwrap(), "encoding = \"message\""));
+        let payload = r#"{"agent":{"id":"a1"},"text":"say \"hi\"\tthere \\ é"}"#;
+        let mut with_line = event(json!({"message": "plain", "syslog": {"facility": 1}}));
+        with_line.set_line("CEF:0|ignored".into());
+        let batch = vec![
+            event(json!({"message": payload, "source": {"id": "in"}})),
+            event(json!({"agent": "no message"})),
+            event(json!({"message": 42})),
+            with_line,
+        ];
+        let status = sink.send(batch).await;
+        let lines = read_lines(accept(&listener).await, 2).await;
+        assert_eq!(lines, [payload, "plain"]);
+        assert_eq!(finished(status).await, BatchStatus::Delivered, "dead-lettering is a delivery");
+        assert_eq!(sink.metrics.counts().sent, 2);
+        let dead = sink.finish().await;
+        assert_eq!(dead.len(), 2, "{dead:#?}");
+        assert_eq!(dead[0]["reason"], NO_MESSAGE);
+        assert_eq!(dead[0]["event"], json!({"agent": "no message"}));
+        assert_eq!(dead[1]["event"], json!({"message": 42}));
+    }
+
+    #[tokio::test]
+    async fn a_newline_inside_a_message_does_not_split_the_record() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sink = start(config(listener.local_addr().unwrap(), "encoding = \"message\""));
+        let status = sink
+            .send(vec![event(json!({"message": "first\nsecond\r\nthird\n"})), event(json!({"message": "next"}))])
+            .await;
+        let lines = read_lines(accept(&listener).await, 2).await;
+        assert_eq!(lines, ["first#012second#015#012third", "next"]);
+        assert_eq!(finished(status).await, BatchStatus::Delivered);
+        sink.finish().await;
+
+        let mut encoded = Encoded::default();
+        encode(Encoding::Body, &Batch::new(vec![formatted("a\nb")]), &mut encoded);
+        assert_eq!(encoded.bytes, b"a#012b\n", "the same for formatted lines");
+    }
+
+    #[tokio::test]
+    async fn a_destination_that_comes_up_late_gets_every_event_in_order() {
+        let address = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let sink = start(config(address, ""));
+        let mut statuses = Vec::new();
+        for i in 0..3 {
+            statuses.push(sink.send(vec![formatted(&format!("event {i}"))]).await);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(sink.metrics.counts().errors >= 2, "connection refused, retried");
+        assert_eq!(sink.metrics.counts().sent, 0);
+
+        let listener = TcpListener::bind(address).await.unwrap();
+        let lines = read_lines(accept(&listener).await, 3).await;
+        assert_eq!(lines, ["event 0", "event 1", "event 2"]);
+        for status in statuses {
+            assert_eq!(finished(status).await, BatchStatus::Delivered);
+        }
+        sink.finish().await;
+    }
+
+    #[tokio::test]
+    async fn shutdown_while_the_destination_is_down_fails_the_batches() {
+        let address = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let sink = start(config(address, ""));
+        let first = sink.send(vec![formatted("lost")]).await;
+        let second = sink.send(vec![formatted("queued")]).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        sink.shutdown.cancel();
+        assert_eq!(finished(first).await, BatchStatus::Failed);
+        assert_eq!(finished(second).await, BatchStatus::Failed);
+        assert_eq!(sink.metrics.counts().sent, 0);
+        sink.finish().await;
+    }
+
+    #[test]
+    fn config_defaults_and_validation_errors_name_the_key() {
+        let config: TcpSinkConfig = toml::from_str("address = \"collector:5170\"").unwrap();
+        assert_eq!(config.encoding, Encoding::Body);
+        assert_eq!(problems(&config), Vec::<String>::new());
+        for bad in ["collector", ":5170", "collector:0", "collector:99999", ""] {
+            let config: TcpSinkConfig = toml::from_str(&format!("address = \"{bad}\"")).unwrap();
+            assert_eq!(
+                problems(&config),
+                [format!("sinks.out.address: `{bad}` is not a host:port, such as collector.example:5170")]
+            );
+        }
+        assert!(toml::from_str::<TcpSinkConfig>("address = \"c:1\"\nencoding = \"cef\"").is_err());
+        assert!(toml::from_str::<TcpSinkConfig>("address = \"c:1\"\nport = 1").is_err());
+    }
+
+    #[test]
+    fn message_is_read_only_as_a_top_level_string() {
+        assert_eq!(message(r#"{"message":"plain"}"#), Some(Cow::Borrowed("plain")));
+        assert_eq!(message(r#"{"a":{"message":"x"},"message":"q\"s"}"#).as_deref(), Some("q\"s"));
+        assert_eq!(message(r#"{"a":{"message":"nested only"}}"#), None);
+        assert_eq!(message(r#"{"message":null}"#), None);
+        assert_eq!(message(r#"{"message":["x"]}"#), None);
+        assert_eq!(message("not json"), None);
+    }
+}
