@@ -21,12 +21,13 @@ fn collector(scratch: &Scratch, name: &str, port: u16) -> Rsyslog {
     Rsyslog::start(&scratch.path(name), &conf, port)
 }
 
-/// A sluice config: the file source `logs/*.log` → a syslog sink to `port`
-/// with a disk buffer, plus `extra` TOML.
-fn config(scratch: &Scratch, port: u16, extra: &str) -> std::path::PathBuf {
+/// The file source `logs/*.log` → a syslog sink to `port` with `sink` as
+/// extra keys of the sink (a buffer), and `top` as extra top-level keys.
+fn to_syslog(scratch: &Scratch, port: u16, top: &str, sink: &str) -> std::path::PathBuf {
     let text = format!(
         r#"
 data_dir = "{data}"
+{top}
 [sources.agents]
 type = "file"
 include = ["{logs}/*.log"]
@@ -35,14 +36,16 @@ type = "syslog"
 inputs = ["agents"]
 mode = "tcp"
 address = "127.0.0.1:{port}"
-buffer = {{ type = "disk", max_bytes = 67108864 }}
-{extra}
+{sink}
 "#,
         data = scratch.path("data").display(),
         logs = scratch.path("logs").display(),
     );
     scratch.write("sluice.toml", &text)
 }
+
+/// The disk buffer the syslog sink gets in most of these tests.
+const DISK_BUFFER: &str = r#"buffer = { type = "disk", max_bytes = 67108864 }"#;
 
 /// Append events `seq-<from>` … `seq-<to - 1>` to `path`, `per_second` of
 /// them a second (as fast as possible when 0).
@@ -96,7 +99,7 @@ fn a_crash_mid_stream_loses_nothing_and_duplicates_only_what_was_in_flight() {
     let _siem = collector(&scratch, "siem", port);
     let received = scratch.path("siem/received.log");
     let source = scratch.write("logs/agents.log", "");
-    let config = config(&scratch, port, "");
+    let config = to_syslog(&scratch, port, "", DISK_BUFFER);
 
     let writer = std::thread::spawn(move || write_events(&source, 0, EVENTS, 25_000));
     let router = Router::start(&config);
@@ -139,7 +142,7 @@ fn through_an_outage(outage: impl FnOnce(&Scratch, u16, Rsyslog) -> Rsyslog) -> 
     let siem = collector(&scratch, "siem", port);
     let received = scratch.path("siem/received.log");
     let source = scratch.write("logs/agents.log", "");
-    let router = Router::start(&config(&scratch, port, ""));
+    let router = Router::start(&to_syslog(&scratch, port, "", DISK_BUFFER));
 
     let writer = std::thread::spawn(move || write_events(&source, 0, EVENTS, 1_000));
     std::thread::sleep(Duration::from_secs(5));
@@ -194,7 +197,7 @@ buffer = {{ type = "disk", max_bytes = 67108864 }}
 "#
     );
     let started = Instant::now();
-    let router = Router::start(&config(&scratch, port, &extra));
+    let router = Router::start(&to_syslog(&scratch, port, "", &format!("{DISK_BUFFER}\n{extra}")));
     let (counts, _) = wait_for_all(&received, EVENTS, Duration::from_secs(60));
     let took = started.elapsed();
     router.stop();
@@ -207,29 +210,6 @@ buffer = {{ type = "disk", max_bytes = 67108864 }}
         .filter(|entry| entry.as_ref().unwrap().path().extension().is_some_and(|e| e == "seg"))
         .count();
     assert!(segments > 0, "the dead sink's buffer holds its events");
-}
-
-/// The file source `logs/*.log` → a syslog sink to `port` with `sink` as
-/// extra keys of the sink (a buffer), and `top` as extra top-level keys.
-fn to_syslog(scratch: &Scratch, port: u16, top: &str, sink: &str) -> std::path::PathBuf {
-    let text = format!(
-        r#"
-data_dir = "{data}"
-{top}
-[sources.agents]
-type = "file"
-include = ["{logs}/*.log"]
-[sinks.siem]
-type = "syslog"
-inputs = ["agents"]
-mode = "tcp"
-address = "127.0.0.1:{port}"
-{sink}
-"#,
-        data = scratch.path("data").display(),
-        logs = scratch.path("logs").display(),
-    );
-    scratch.write("sluice.toml", &text)
 }
 
 #[test]
@@ -317,25 +297,7 @@ fn a_slow_destination_keeps_memory_bounded_while_a_million_events_flow() {
         }
         seen
     });
-    let config = scratch.write(
-        "sluice.toml",
-        &format!(
-            r#"
-data_dir = "{data}"
-[sources.agents]
-type = "file"
-include = ["{logs}/*.log"]
-[sinks.siem]
-type = "syslog"
-inputs = ["agents"]
-mode = "tcp"
-address = "127.0.0.1:{port}"
-buffer = {{ type = "memory", max_events = 10000 }}
-"#,
-            data = scratch.path("data").display(),
-            logs = scratch.path("logs").display(),
-        ),
-    );
+    let config = to_syslog(&scratch, port, "", r#"buffer = { type = "memory", max_events = 10000 }"#);
     let started = Instant::now();
     let router = Router::start(&config);
     let seen = reader.join().unwrap();

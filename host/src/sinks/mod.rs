@@ -10,6 +10,8 @@ pub mod file;
 pub mod stdout;
 pub mod syslog;
 pub mod tcp;
+#[cfg(test)]
+mod testing;
 
 use crate::config::ConfigError;
 use crate::dead_letter::DeadLetter;

@@ -473,34 +473,19 @@ async fn abandon(ctx: &mut SinkContext, batch: Batch, destination: &Destination)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ack::{BatchStatus, Finaliser};
-    use crate::dead_letter::DeadLetter;
-    use crate::metrics::{ComponentMetrics, Metrics};
+    use crate::ack::BatchStatus;
+    use crate::sinks::testing::{self, Running, WAIT, event, finished};
     use crate::syslog::frame::Decoder;
     use futures_util::StreamExt;
     use serde_json::json;
     use std::net::SocketAddr;
-    use std::sync::Arc;
     use std::time::Duration;
     use tokio::io::AsyncRead;
     use tokio::net::{TcpListener, TcpStream, UdpSocket};
-    use tokio::sync::{mpsc, oneshot};
-    use tokio::task::JoinHandle;
     use tokio_util::codec::FramedRead;
-    use tokio_util::sync::CancellationToken;
 
-    const WAIT: Duration = Duration::from_secs(10);
     const FAST: Retry =
         Retry { first: Duration::from_millis(10), max: Duration::from_millis(50), grace: Duration::from_millis(200) };
-
-    struct Running {
-        input: mpsc::Sender<Batch>,
-        shutdown: CancellationToken,
-        metrics: Arc<ComponentMetrics>,
-        dir: tempfile::TempDir,
-        sink: JoinHandle<anyhow::Result<()>>,
-        dead_letter: JoinHandle<anyhow::Result<()>>,
-    }
 
     fn config(mode: &str, address: SocketAddr, extra: &str) -> SyslogSinkConfig {
         let text = format!("mode = \"{mode}\"\naddress = \"{address}\"\nhostname = \"sluice-host\"\n{extra}");
@@ -512,54 +497,11 @@ mod tests {
     }
 
     fn start(config: SyslogSinkConfig, retry: Retry) -> Running {
-        let dir = tempfile::tempdir().unwrap();
-        let metrics = Metrics::default();
-        let (input, rx) = mpsc::channel(4);
-        let (dead_letter, rejected) = DeadLetter::channel(metrics.component("dead_letter"));
-        let writer =
-            crate::dead_letter::run_writer(dir.path().join("dead-letter.jsonl"), rejected, metrics.component("dl"));
-        let shutdown = CancellationToken::new();
-        let ctx = SinkContext {
-            id: "out".into(),
-            input: rx,
-            dead_letter,
-            metrics: metrics.component("out"),
-            shutdown: shutdown.clone(),
-            shutdown_timeout: retry.grace,
-        };
-        let sink = tokio::spawn(async move {
+        testing::start(retry.grace, move |ctx| async move {
             let header = Header::new(&config).unwrap();
             let destination = Destination::new(&config)?;
             deliver(ctx, &header, &destination, retry).await
-        });
-        Running { input, shutdown, metrics: metrics.component("out"), dir, sink, dead_letter: tokio::spawn(writer) }
-    }
-
-    impl Running {
-        /// Send a batch with an acknowledgement to wait on.
-        async fn send(&self, events: Vec<Event>) -> oneshot::Receiver<BatchStatus> {
-            let (finaliser, status) = Finaliser::new();
-            self.input.send(Batch::with_finaliser(events, finaliser)).await.unwrap();
-            status
-        }
-
-        /// Close the input, wait for the sink to end, and return the
-        /// dead-letter records.
-        async fn finish(self) -> Vec<serde_json::Value> {
-            drop(self.input);
-            tokio::time::timeout(WAIT, self.sink).await.expect("the sink ends").unwrap().unwrap();
-            self.dead_letter.await.unwrap().unwrap();
-            let dead = std::fs::read_to_string(self.dir.path().join("dead-letter.jsonl")).unwrap_or_default();
-            dead.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
-        }
-    }
-
-    async fn finished(rx: oneshot::Receiver<BatchStatus>) -> BatchStatus {
-        tokio::time::timeout(WAIT, rx).await.expect("the batch is finished").unwrap()
-    }
-
-    fn event(json: serde_json::Value) -> Event {
-        Event::from_json(json.to_string())
+        })
     }
 
     fn formatted(line: &str, json: serde_json::Value) -> Event {
