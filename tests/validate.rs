@@ -43,7 +43,7 @@ type = "stdout"
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     for expected in [
         "transforms.picky.inputs: unknown input `agnets` (known sources and transforms: agents, normalise, picky)",
-        "sinks.siem.type: unknown type `carrier-pigeon`; one of: file, stdout, syslog",
+        "sinks.siem.type: unknown type `carrier-pigeon`; one of: file, stdout, syslog, tcp",
         "sinks.orphan.inputs: no inputs",
     ] {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
