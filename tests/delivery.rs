@@ -78,15 +78,22 @@ fn arrivals(path: &Path) -> (BTreeMap<usize, usize>, Vec<usize>) {
     (counts, order)
 }
 
-/// Wait until all of `0..n` arrived in `path`; returns how many arrived twice or more.
+/// Wait until all of `0..n` arrived in `path`: how often each arrived, in
+/// order of first arrival.
 fn wait_for_all(path: &Path, n: usize, timeout: Duration) -> (BTreeMap<usize, usize>, Vec<usize>) {
+    let (counts, order) = wait_for(path, n, timeout);
+    assert!(counts.len() >= n, "{} of {n} events arrived within {timeout:?}", counts.len());
+    (counts, order)
+}
+
+/// [`wait_for_all`] that returns what arrived when `timeout` is up.
+fn wait_for(path: &Path, n: usize, timeout: Duration) -> (BTreeMap<usize, usize>, Vec<usize>) {
     let deadline = Instant::now() + timeout;
     loop {
         let (counts, order) = arrivals(path);
-        if counts.len() >= n {
+        if counts.len() >= n || Instant::now() >= deadline {
             return (counts, order);
         }
-        assert!(Instant::now() < deadline, "{} of {n} events arrived within {timeout:?}", counts.len());
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -133,9 +140,9 @@ fn a_crash_mid_stream_loses_nothing_and_duplicates_only_what_was_in_flight() {
 
 /// A steady 1,000 events/s for 40 s into a collector that `outage` takes
 /// away from 5 s to 35 s (it gets the collector and returns the one that is
-/// up afterwards); checks that nothing is lost and the order is kept, and
-/// returns how many events arrived twice.
-fn through_an_outage(outage: impl FnOnce(&Scratch, u16, Rsyslog) -> Rsyslog) -> usize {
+/// up afterwards); checks that at most `may_lose` events are lost and the
+/// order is kept, and returns how many arrived twice and which never did.
+fn through_an_outage(may_lose: usize, outage: impl FnOnce(&Scratch, u16, Rsyslog) -> Rsyslog) -> (usize, Vec<usize>) {
     const EVENTS: usize = 40_000;
     let scratch = Scratch::new();
     let port = free_tcp_port();
@@ -148,17 +155,18 @@ fn through_an_outage(outage: impl FnOnce(&Scratch, u16, Rsyslog) -> Rsyslog) -> 
     std::thread::sleep(Duration::from_secs(5));
     let _siem = outage(&scratch, port, siem);
     writer.join().unwrap();
-    let (counts, order) = wait_for_all(&received, EVENTS, Duration::from_secs(60));
+    let (counts, order) = wait_for(&received, EVENTS, Duration::from_secs(60));
     router.stop();
 
-    assert_eq!(counts.len(), EVENTS, "nothing lost");
+    let missing: Vec<usize> = (0..EVENTS).filter(|n| !counts.contains_key(n)).collect();
+    assert!(missing.len() <= may_lose, "{} events lost: {missing:?}", missing.len());
     assert!(order.windows(2).all(|w| w[0] < w[1]), "events arrive in the order of their source");
-    counts.values().filter(|&&c| c > 1).count()
+    (counts.values().filter(|&&c| c > 1).count(), missing)
 }
 
 #[test]
 fn a_collector_that_hangs_for_30_seconds_loses_nothing_and_keeps_order() {
-    let duplicated = through_an_outage(|_, _, siem| {
+    let (duplicated, _) = through_an_outage(0, |_, _, siem| {
         siem.pause();
         std::thread::sleep(Duration::from_secs(30));
         siem.resume();
@@ -167,14 +175,23 @@ fn a_collector_that_hangs_for_30_seconds_loses_nothing_and_keeps_order() {
     println!("collector hung for 30 s: 0 lost, {duplicated} delivered twice");
 }
 
+/// A collector that is stopped (SIGTERM) may throw away what it had
+/// received and not yet processed, and plain TCP syslog has no
+/// acknowledgement to tell the sender: up to a second of this stream is
+/// allowed to go that way at the moment of the stop. Nothing else may be
+/// lost: not during the 30 s outage, not at the restart.
 #[test]
-fn a_collector_that_is_down_for_30_seconds_loses_nothing_and_keeps_order() {
-    let duplicated = through_an_outage(|scratch, port, siem| {
+fn a_collector_that_is_down_for_30_seconds_loses_at_most_what_it_held_when_stopped() {
+    let (duplicated, missing) = through_an_outage(1_000, |scratch, port, siem| {
         siem.stop();
         std::thread::sleep(Duration::from_secs(30));
         collector(scratch, "siem", port)
     });
-    println!("collector down for 30 s: 0 lost, {duplicated} delivered twice");
+    if let (Some(first), Some(last)) = (missing.first(), missing.last()) {
+        // Lost only around the stop (at 5 s, about event 5,000), in one run.
+        assert!(last - first < 2_000 && (3_000..8_000).contains(first), "lost {missing:?}");
+    }
+    println!("collector down for 30 s: {} lost at the stop, {duplicated} delivered twice", missing.len());
 }
 
 #[test]

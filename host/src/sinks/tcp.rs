@@ -198,6 +198,27 @@ mod tests {
         assert_eq!(sink.finish().await, Vec::<serde_json::Value>::new());
     }
 
+    /// A collector that restarts between two batches closes the connection;
+    /// the next batch must not go into that dead socket (where it would be
+    /// lost) but onto a new connection.
+    #[tokio::test]
+    async fn a_destination_that_closed_between_batches_gets_the_next_on_a_new_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sink = start(config(listener.local_addr().unwrap(), ""));
+        let first = sink.send(vec![formatted("one")]).await;
+        let connection = accept(&listener).await;
+        assert_eq!(finished(first).await, BatchStatus::Delivered);
+        let mut lines = BufReader::new(connection).lines();
+        assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("one"));
+        drop(lines); // the collector closes its end
+        tokio::time::sleep(Duration::from_millis(100)).await;
+
+        let second = sink.send(vec![formatted("two")]).await;
+        assert_eq!(read_lines(accept(&listener).await, 1).await, ["two"]);
+        assert_eq!(finished(second).await, BatchStatus::Delivered);
+        sink.finish().await;
+    }
+
     #[tokio::test]
     async fn message_encoding_forwards_the_payload_raw_and_dead_letters_events_without_one() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
