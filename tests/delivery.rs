@@ -12,13 +12,8 @@ use support::{Router, Scratch, read_lines};
 
 /// An rsyslogd on `port` that writes each message's body to `received.log`.
 fn collector(scratch: &Scratch, name: &str, port: u16) -> Rsyslog {
-    let conf = format!(
-        "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"{port}\" address=\"127.0.0.1\")\n\
-         template(name=\"body\" type=\"string\" string=\"%msg%\\n\")\n\
-         action(type=\"omfile\" file=\"{}\" template=\"body\")\n",
-        scratch.path(&format!("{name}/received.log")).display()
-    );
-    Rsyslog::start(&scratch.path(name), &conf, port)
+    let body = "template(name=\"body\" type=\"string\" string=\"%msg%\\n\")";
+    Rsyslog::tcp_collector(&scratch.path(name), port, body, "body")
 }
 
 /// The file source `logs/*.log` → a syslog sink to `port` with `sink` as

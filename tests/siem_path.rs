@@ -12,12 +12,7 @@ use support::{Router, Scratch, wait_for_lines};
 fn agent_events_over_syslog_reach_rsyslog_as_redacted_cef() {
     let scratch = Scratch::new();
     let (siem, inbound) = (free_tcp_port(), free_tcp_port());
-    let rsyslog_conf = format!(
-        "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"{siem}\" address=\"127.0.0.1\")\n{FIELDS_TEMPLATE}\n\
-         action(type=\"omfile\" file=\"{}\" template=\"fields\")\n",
-        scratch.path("siem/received.log").display()
-    );
-    let _rsyslog = Rsyslog::start(&scratch.path("siem"), &rsyslog_conf, siem);
+    let _rsyslog = Rsyslog::tcp_collector(&scratch.path("siem"), siem, FIELDS_TEMPLATE, "fields");
     let config = format!(
         r#"
 data_dir = "{data}"

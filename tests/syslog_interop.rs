@@ -134,12 +134,7 @@ fn fields(lines: &[String]) -> Vec<Vec<String>> {
 fn sluice_forwards_to_rsyslog_over_tcp_in_both_framings() {
     let scratch = Scratch::new();
     let port = free_tcp_port();
-    let rsyslog_conf = format!(
-        "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"{port}\" address=\"127.0.0.1\")\n{FIELDS_TEMPLATE}\n\
-         action(type=\"omfile\" file=\"{}\" template=\"fields\")\n",
-        scratch.path("rsyslog/received.log").display()
-    );
-    let _rsyslog = Rsyslog::start(&scratch.path("rsyslog"), &rsyslog_conf, port);
+    let _rsyslog = Rsyslog::tcp_collector(&scratch.path("rsyslog"), port, FIELDS_TEMPLATE, "fields");
     let sinks = format!(
         r#"
 [sinks.octet]

@@ -9,9 +9,8 @@ bin=$here/../../target/release/sluice
 config=$RUN_DIR/sluice.toml
 mkdir -p "$RUN_DIR/data"
 
-case "$PIPELINE" in
-  P0) # Pass the RFC 5424 MSG (the JSON payload) through unchanged, one per line.
-    cat > "$config" <<TOML
+# Both pipelines read the harness's octet-counted RFC 5424 over TCP.
+cat > "$config" <<TOML
 data_dir = "$RUN_DIR/data"
 
 [sources.in]
@@ -20,6 +19,11 @@ mode = "tcp"
 address = "127.0.0.1:$IN_PORT"
 framing = "octet-counting"
 max_message_bytes = 65536            # the corpus's events are 340–900 bytes
+TOML
+
+case "$PIPELINE" in
+  P0) # Pass the RFC 5424 MSG (the JSON payload) through unchanged, one per line.
+    cat >> "$config" <<TOML
 
 [sinks.out]
 type = "tcp"
@@ -30,15 +34,7 @@ TOML
     ;;
   P1) # Parse syslog, normalise the JSON (agent-event), mask the four P1 secret
       # patterns (redact), format CEF (cef), forward one line per event.
-    cat > "$config" <<TOML
-data_dir = "$RUN_DIR/data"
-
-[sources.in]
-type = "syslog"
-mode = "tcp"
-address = "127.0.0.1:$IN_PORT"
-framing = "octet-counting"
-max_message_bytes = 65536
+    cat >> "$config" <<TOML
 
 # The corpus's JSON shape -> the canonical agent event.
 [transforms.normalise]

@@ -397,6 +397,12 @@ fn components<T>(
 }
 
 /// Remove and return the `inputs` list from a component table.
+/// Whether `address` reads as `host:port` with a non-empty host and a port
+/// from 1 to 65535 (names are resolved when connecting, not here).
+pub fn is_host_port(address: &str) -> bool {
+    address.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0))
+}
+
 /// The `buffer` table of a sink, checked, taken out of `value` so that the
 /// sink kind's own keys are all that is left.
 fn take_buffer(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>) -> Option<BufferConfig> {

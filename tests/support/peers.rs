@@ -75,6 +75,18 @@ impl Rsyslog {
 }
 
 impl Rsyslog {
+    /// An rsyslogd listening for TCP syslog on 127.0.0.1:`port` that writes
+    /// each message to `dir/received.log` with `template`, a
+    /// `template(name="…" …)` statement whose name is `name`.
+    pub fn tcp_collector(dir: &Path, port: u16, template: &str, name: &str) -> Rsyslog {
+        let conf = format!(
+            "module(load=\"imtcp\")\ninput(type=\"imtcp\" port=\"{port}\" address=\"127.0.0.1\")\n{template}\n\
+             action(type=\"omfile\" file=\"{}\" template=\"{name}\")\n",
+            dir.join("received.log").display()
+        );
+        Rsyslog::start(dir, &conf, port)
+    }
+
     /// Freeze it (SIGSTOP): it stops reading, as a hung collector does, and
     /// TCP back-pressures the sender.
     pub fn pause(&self) {

@@ -207,13 +207,17 @@ fn encode(event: &Event) -> Vec<u8> {
     record
 }
 
-fn decode(record: &[u8]) -> anyhow::Result<Event> {
+/// The event in a record, reusing the record's allocation for its JSON.
+fn decode(mut record: Vec<u8>) -> anyhow::Result<Event> {
     anyhow::ensure!(record.len() >= 5, "a buffered record of {} bytes is too short", record.len());
     let json_len = u32::from_le_bytes(record[1..5].try_into()?) as usize;
-    let json = record.get(5..5 + json_len).context("a buffered record is shorter than its event")?;
-    let mut event = Event::from_json(String::from_utf8(json.to_vec()).context("a buffered event is not UTF-8")?);
-    if record[0] == 1 {
-        event.set_line(String::from_utf8(record[5 + json_len..].to_vec()).context("a buffered line is not UTF-8")?);
+    anyhow::ensure!(record.len() >= 5 + json_len, "a buffered record is shorter than its event");
+    let has_line = record[0] == 1;
+    let line = record.split_off(5 + json_len);
+    record.drain(..5);
+    let mut event = Event::from_json(String::from_utf8(record).context("a buffered event is not UTF-8")?);
+    if has_line {
+        event.set_line(String::from_utf8(line).context("a buffered line is not UTF-8")?);
     }
     Ok(event)
 }
@@ -312,7 +316,7 @@ async fn deliver(
             }
             let last = records.last().map(|(id, _)| *id).expect("not empty");
             let mut events = Vec::with_capacity(records.len());
-            for (id, record) in &records {
+            for (id, record) in records {
                 match decode(record) {
                     Ok(event) => events.push(event),
                     // The checksum matched, so this is a bug or a version
@@ -399,10 +403,10 @@ mod tests {
         let mut emitted = Event::from_json("{}".to_owned());
         emitted.set_line("CEF:0|x|y|1|k|n|3|".to_owned());
         for event in [plain, emitted] {
-            let back = decode(&encode(&event)).unwrap();
+            let back = decode(encode(&event)).unwrap();
             assert_eq!((back.json(), back.line()), (event.json(), event.line()));
         }
-        assert!(decode(&[1, 9, 0, 0, 0, b'{']).is_err(), "a truncated record is an error, not a panic");
+        assert!(decode(vec![1, 9, 0, 0, 0, b'{']).is_err(), "a truncated record is an error, not a panic");
     }
 
     #[test]

@@ -166,9 +166,8 @@ impl SyslogSinkConfig {
     /// Report every problem with these settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         let mut error = |key: &str, message: String| errors.push(ConfigError::new(format!("{at}.{key}"), message));
-        match self.address.rsplit_once(':') {
-            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {}
-            _ => error("address", format!("`{}` is not a host:port, such as siem.example:6514", self.address)),
+        if !crate::config::is_host_port(&self.address) {
+            error("address", format!("`{}` is not a host:port, such as siem.example:6514", self.address));
         }
         if let Err(message) = self.facility() {
             error("facility", message);

@@ -63,12 +63,11 @@ pub enum Encoding {
 impl TcpSinkConfig {
     /// Report every problem with these settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
-        match self.address.rsplit_once(':') {
-            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => {}
-            _ => errors.push(ConfigError::new(
+        if !crate::config::is_host_port(&self.address) {
+            errors.push(ConfigError::new(
                 format!("{at}.address"),
                 format!("`{}` is not a host:port, such as collector.example:5170", self.address),
-            )),
+            ));
         }
     }
 }
