@@ -110,6 +110,11 @@ impl Drop for Runtime {
 fn engine_config(pooling: bool) -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    // `perf` cannot name JIT-compiled plugin code on its own; a perf map
+    // (/tmp/perf-PID.map) lets it, at a small cost per loaded plugin.
+    if std::env::var_os("SLUICE_WASM_PROFILER").is_some_and(|v| v == "perfmap") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         let mut pool = PoolingAllocationConfig::new();
         // Room for a few hundred live instances; a Python or JS component has

@@ -75,6 +75,9 @@ pub fn coerce(event: &mut Map<String, Value>) -> Result<(), String> {
             continue;
         }
         match kind {
+            // Already of its type: most fields are, and cloning text costs.
+            Type::Any | Type::Text if value.is_string() => {}
+            Type::Count if value.is_u64() => {}
             Type::Any => {}
             Type::Text => *value = text(value).ok_or_else(|| wrong(name, "a string", value))?,
             Type::TextList => *value = text_list(value).ok_or_else(|| wrong(name, "a list of strings", value))?,

@@ -40,7 +40,7 @@ impl Plugin for AgentEvent {
 
     fn process(&mut self, event: &str) -> Outcome {
         match normalise::normalise(event, &self.config) {
-            Ok(event) => Outcome::Replace(Value::Object(event).to_string()),
+            Ok(event) => Outcome::Replace(sluice_plugin::object_to_json(&event)),
             Err(reason) => Outcome::Fail(reason),
         }
     }

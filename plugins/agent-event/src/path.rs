@@ -10,8 +10,20 @@ use serde_json::{Map, Value};
 
 /// The value at `path`, if any.
 pub fn get<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    let keys = resolve(value, path)?;
-    keys.iter().try_fold(value, |node, key| child(node, key))
+    // The same search as `resolve`, without collecting the keys: every
+    // mapping rule runs it on every event.
+    if path.is_empty() {
+        return Some(value);
+    }
+    let mut end = path.len();
+    loop {
+        if let Some(next) = child(value, &path[..end])
+            && let Some(found) = get(next, path.get(end + 1..).unwrap_or(""))
+        {
+            return Some(found);
+        }
+        end = path[..end].rfind('.')?;
+    }
 }
 
 /// The non-null value at `path` split on every dot, the way canonical

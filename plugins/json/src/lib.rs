@@ -36,7 +36,7 @@ impl Plugin for Json {
         if self.settings.ecs {
             ecs::rename(&mut event);
         }
-        Outcome::Emit(Value::Object(event).to_string())
+        Outcome::Emit(sluice_plugin::object_to_json(&event))
     }
 }
 

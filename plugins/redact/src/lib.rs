@@ -103,7 +103,7 @@ impl Plugin for Redact {
             return Outcome::Keep;
         }
         report::record(&mut event, self.redactor.names(), report);
-        Outcome::Replace(Value::Object(event).to_string())
+        Outcome::Replace(sluice_plugin::object_to_json(&event))
     }
 }
 

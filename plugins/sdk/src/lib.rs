@@ -128,6 +128,13 @@ pub fn parse_object(event: &str) -> Result<serde_json::Map<String, serde_json::V
     }
 }
 
+/// An event object as compact JSON text. Faster than `Value::to_string`,
+/// which goes through `fmt::Display` and writes piece by piece.
+pub fn object_to_json(event: &serde_json::Map<String, serde_json::Value>) -> String {
+    // Cannot fail: keys are strings and a `Value` holds only finite numbers.
+    serde_json::to_string(event).expect("a JSON object always serialises")
+}
+
 #[doc(hidden)]
 pub fn __configure<P: Plugin>(slot: &'static LocalKey<RefCell<Option<P>>>, config: String) -> Result<(), String> {
     let config = if config.trim().is_empty() {
