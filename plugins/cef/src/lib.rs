@@ -13,23 +13,31 @@ mod format;
 mod mapping;
 
 use serde_json::Value;
+use sluice_plugin::projection::Projection;
 use sluice_plugin::{Outcome, Plugin, export_plugin};
 
 /// The plugin instance.
 pub struct Cef {
     formatter: format::Formatter,
+    /// The fields the mapping reads: the rest of each event is skipped, not built.
+    fields: Projection,
 }
 
 impl Plugin for Cef {
     fn configure(config: Value) -> Result<Self, String> {
-        Ok(Cef { formatter: format::Formatter::new(config::Settings::parse(&config)?) })
+        let settings = config::Settings::parse(&config)?;
+        let header = &settings.header;
+        let sources = [&header.signature_id, &header.name, &header.severity]
+            .into_iter()
+            .chain(settings.extension.entries().iter().map(|(_, source)| source));
+        let fields = Projection::new(sources.flat_map(|source| source.paths_read()));
+        Ok(Cef { formatter: format::Formatter::new(settings), fields })
     }
 
     fn process(&mut self, event: &str) -> Outcome {
-        match serde_json::from_str::<Value>(event) {
-            Ok(event @ Value::Object(_)) => Outcome::Emit(self.formatter.format(&event)),
-            Ok(_) => Outcome::Fail("event is JSON but not an object".to_owned()),
-            Err(err) => Outcome::Fail(format!("event is not valid JSON: {err}")),
+        match self.fields.parse(event) {
+            Ok(event) => Outcome::Emit(self.formatter.format(&event)),
+            Err(reason) => Outcome::Fail(reason),
         }
     }
 }

@@ -67,6 +67,16 @@ impl Source {
         }
     }
 
+    /// The paths this source reads (none for a constant): what a
+    /// [`Projection`](crate::projection::Projection) must keep.
+    pub fn paths_read(&self) -> impl Iterator<Item = &str> {
+        let paths: &[String] = match self {
+            Source::Paths(paths) => paths,
+            Source::Constant(_) => &[],
+        };
+        paths.iter().map(String::as_str)
+    }
+
     /// The field's text for `event` (see [`render`]); `None` when absent,
     /// null or empty.
     pub fn text<'e>(&'e self, event: &'e Value) -> Option<Cow<'e, str>> {

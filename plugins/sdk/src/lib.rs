@@ -38,6 +38,7 @@ pub mod bindings {
 pub mod event;
 pub mod fields;
 pub mod log;
+pub mod projection;
 pub mod time;
 
 pub use event::AgentEvent;
