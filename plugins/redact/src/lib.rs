@@ -64,6 +64,7 @@ mod claims;
 mod config;
 mod hash;
 mod paths;
+mod prefilter;
 mod redactor;
 mod report;
 mod rules;
@@ -94,6 +95,11 @@ impl Plugin for Redact {
     }
 
     fn process(&mut self, event: &str) -> Outcome {
+        match prefilter::may_change(&self.redactor, self.targets.keys, event) {
+            Ok(false) => return Outcome::Keep,
+            Ok(true) => {}
+            Err(reason) => return Outcome::Fail(reason),
+        }
         let mut event = match parse_object(event) {
             Ok(event) => event,
             Err(reason) => return Outcome::Fail(reason),

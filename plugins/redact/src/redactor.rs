@@ -92,6 +92,18 @@ impl Redactor {
         }
     }
 
+    /// Whether [`Redactor::redact`] might change `text`: `false` means it
+    /// surely returns [`Verdict::Clean`]. One pass of the combined pattern.
+    pub fn may_redact(&self, text: &str) -> bool {
+        !text.is_empty() && self.set.is_match(text)
+    }
+
+    /// Whether `name` marks its member's value as a secret, so that
+    /// [`Redactor::redact_member`] has a verdict on it.
+    pub fn is_secret_member(&self, name: &str) -> bool {
+        self.secret_member.as_ref().is_some_and(|(regex, _)| regex.is_match(name))
+    }
+
     /// Redact `text`, adding the secrets found per rule to `counts`.
     pub fn redact(&self, text: &str, scratch: &mut Scratch, counts: &mut [u64]) -> Verdict {
         if text.is_empty() {

@@ -68,11 +68,7 @@ impl<'de> DeserializeSeed<'de> for Pick<'_> {
     type Value = Value;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        if self.0.whole {
-            serde::Deserialize::deserialize(deserializer)
-        } else {
-            deserializer.deserialize_any(self)
-        }
+        if self.0.whole { serde::Deserialize::deserialize(deserializer) } else { deserializer.deserialize_any(self) }
     }
 }
 
@@ -201,8 +197,20 @@ mod tests {
         });
         let text = event.to_string();
         let paths = [
-            "agent.id", "agent.name", "agent.missing", "event.kind", "event.severity", "tool.arguments", "labels.1",
-            "labels.2.z", "labels.9", "flat", "flat.deeper", "esc\"aped.q\\", "num", "nothing.at.all",
+            "agent.id",
+            "agent.name",
+            "agent.missing",
+            "event.kind",
+            "event.severity",
+            "tool.arguments",
+            "labels.1",
+            "labels.2.z",
+            "labels.9",
+            "flat",
+            "flat.deeper",
+            "esc\"aped.q\\",
+            "num",
+            "nothing.at.all",
         ];
         let projected = Projection::new(paths).parse(&text).unwrap();
         for path in paths {
