@@ -17,6 +17,7 @@
 //! and `docs/agent-event.schema.json`.
 
 mod config;
+mod fast;
 mod fields;
 mod genai;
 mod id;
@@ -39,6 +40,9 @@ impl Plugin for AgentEvent {
     }
 
     fn process(&mut self, event: &str) -> Outcome {
+        if let Some(json) = fast::normalise(event, &self.config) {
+            return Outcome::Replace(json);
+        }
         match normalise::normalise(event, &self.config) {
             Ok(event) => Outcome::Replace(sluice_plugin::object_to_json(&event)),
             Err(reason) => Outcome::Fail(reason),

@@ -14,7 +14,7 @@ use sluice_plugin::time::Timestamp;
 
 /// Envelope fields that describe how the event reached the router; they win
 /// over same-named fields in the agent's JSON.
-const PROVENANCE: &[&str] = &["source", "syslog", "received_at"];
+pub const PROVENANCE: &[&str] = &["source", "syslog", "received_at"];
 
 /// The canonical event for `event`, or the reason it has none.
 pub fn normalise(event: &str, config: &Config) -> Result<Map<String, Value>, String> {

@@ -17,7 +17,7 @@ pub const KINDS: &[&str] =
 
 /// The schema's objects, and the field a bare string in their place means
 /// (`"agent": "planner"` is `"agent": {"id": "planner"}`).
-const OBJECTS: &[(&str, Option<&str>)] = &[
+pub const OBJECTS: &[(&str, Option<&str>)] = &[
     ("event", Some("kind")),
     ("agent", Some("id")),
     ("tenant", Some("id")),
@@ -50,6 +50,52 @@ pub fn canonicalise(event: &mut Map<String, Value>, config: &Config) -> Result<(
     split_scopes(event);
     fields::coerce(event)?;
     normalise_labels(event)
+}
+
+/// A kind as the schema writes it (`Tool-Call` is `tool_call`), if it is one.
+pub fn kind_word(text: &str) -> Option<String> {
+    let kind = text.trim().to_ascii_lowercase().replace('-', "_");
+    KINDS.contains(&kind.as_str()).then_some(kind)
+}
+
+/// `allow` or `deny` for the words platforms write, else `None`.
+pub fn decision_word(text: &str) -> Option<&'static str> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "allow" | "allowed" | "permit" | "permitted" | "grant" | "granted" => Some("allow"),
+        "deny" | "denied" | "block" | "blocked" | "reject" | "rejected" | "forbid" | "forbidden" => Some("deny"),
+        _ => None,
+    }
+}
+
+/// `user`, `system` or `agent` for the words platforms write, else `None`.
+pub fn delegation_word(text: &str) -> Option<&'static str> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "user" | "human" | "person" | "end_user" | "enduser" => Some("user"),
+        "system" | "service" | "machine" | "workload" => Some("system"),
+        "agent" | "ai_agent" => Some("agent"),
+        _ => None,
+    }
+}
+
+/// `success`, `failure` or `unknown` for an outcome written as text.
+pub fn outcome_word(text: &str) -> &'static str {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "success" | "succeeded" | "ok" | "completed" => "success",
+        "failure" | "failed" | "fail" | "error" | "denied" => "failure",
+        _ => "unknown",
+    }
+}
+
+/// The severity of an event that gives none: a denial is high, a failure
+/// or error medium, the rest low.
+pub fn default_severity(decision: Option<&str>, kind: Option<&str>, outcome: Option<&str>) -> u8 {
+    if decision == Some("deny") {
+        7
+    } else if kind == Some("error") || outcome == Some("failure") {
+        5
+    } else {
+        1
+    }
 }
 
 /// Add a label, in whichever form (list or map) the event's labels use.
@@ -110,8 +156,7 @@ fn check_kind(event: &mut Map<String, Value>, unknown: UnknownKind) -> Result<()
     let given = event.get("event").and_then(|e| e.get("kind"));
     let bad = match given {
         Some(Value::String(text)) => {
-            let kind = text.trim().to_ascii_lowercase().replace('-', "_");
-            if KINDS.contains(&kind.as_str()) {
+            if let Some(kind) = kind_word(text) {
                 path::set(event, "event.kind", json!(kind));
                 return Ok(());
             }
@@ -180,10 +225,9 @@ fn normalise_authz(event: &mut Map<String, Value>) -> Result<(), String> {
         }
         Some(Value::Bool(true)) => "allow",
         Some(Value::Bool(false)) => "deny",
-        Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
-            "allow" | "allowed" | "permit" | "permitted" | "grant" | "granted" => "allow",
-            "deny" | "denied" | "block" | "blocked" | "reject" | "rejected" | "forbid" | "forbidden" => "deny",
-            _ => return Err(format!("`authz.decision` {text:?} is neither allow nor deny")),
+        Some(Value::String(text)) => match decision_word(text) {
+            Some(decision) => decision,
+            None => return Err(format!("`authz.decision` {text:?} is neither allow nor deny")),
         },
         Some(other) => return Err(format!("`authz.decision` must be \"allow\" or \"deny\", got {other}")),
     };
@@ -200,11 +244,9 @@ fn normalise_delegation(event: &mut Map<String, Value>) -> Result<(), String> {
             delegation.remove("type");
             return Ok(());
         }
-        Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
-            "user" | "human" | "person" | "end_user" | "enduser" => "user",
-            "system" | "service" | "machine" | "workload" => "system",
-            "agent" | "ai_agent" => "agent",
-            _ => return Err(format!("`delegation.type` {text:?} is not user, system or agent")),
+        Some(Value::String(text)) => match delegation_word(text) {
+            Some(kind) => kind,
+            None => return Err(format!("`delegation.type` {text:?} is not user, system or agent")),
         },
         Some(other) => return Err(format!("`delegation.type` must be user, system or agent, got {other}")),
     };
@@ -225,11 +267,7 @@ fn normalise_outcome(event: &mut Map<String, Value>) {
                 "failure"
             }
         }
-        Some(Value::String(text)) => match text.trim().to_ascii_lowercase().as_str() {
-            "success" | "succeeded" | "ok" | "completed" => "success",
-            "failure" | "failed" | "fail" | "error" | "denied" => "failure",
-            _ => "unknown",
-        },
+        Some(Value::String(text)) => outcome_word(text),
         // A denied action did not happen, whatever else the source says.
         _ if decision(event) == Some("deny") => "failure",
         _ => "unknown",
@@ -243,11 +281,9 @@ fn normalise_severity(event: &mut Map<String, Value>) {
     let given = event.get("event").and_then(|e| e.get("severity"));
     let severity = match given.and_then(sluice_plugin::fields::severity) {
         Some(value) => value.round().clamp(0.0, 10.0) as u8,
-        None if decision(event) == Some("deny") => 7,
         None => {
             let field = |name: &str| event.get("event").and_then(|e| e.get(name)).and_then(Value::as_str);
-            let (kind, outcome) = (field("kind"), field("outcome"));
-            if kind == Some("error") || outcome == Some("failure") { 5 } else { 1 }
+            default_severity(decision(event), field("kind"), field("outcome"))
         }
     };
     path::set(event, "event.severity", json!(severity));

@@ -39,6 +39,7 @@ pub mod event;
 pub mod fields;
 pub mod log;
 pub mod projection;
+pub mod raw;
 pub mod time;
 
 pub use event::AgentEvent;
