@@ -8,6 +8,11 @@
 
 /// `text` cut to at most `max` characters.
 pub fn truncate(text: &str, max: usize) -> &str {
+    // No more bytes than `max` means no more characters: the common case,
+    // decided without counting.
+    if text.len() <= max {
+        return text;
+    }
     match text.char_indices().nth(max) {
         Some((end, _)) => &text[..end],
         None => text,
@@ -16,28 +21,39 @@ pub fn truncate(text: &str, max: usize) -> &str {
 
 /// A header field: `\` → `\\`, `|` → `\|`, CR/LF → space; at most `max` characters.
 pub fn header(text: &str, max: usize, out: &mut String) {
-    for c in truncate(text, max).chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '|' => out.push_str("\\|"),
-            '\r' | '\n' => out.push(' '),
-            c => out.push(c),
-        }
-    }
+    escape(truncate(text, max), out, |byte| match byte {
+        b'\\' => Some("\\\\"),
+        b'|' => Some("\\|"),
+        b'\r' | b'\n' => Some(" "),
+        _ => None,
+    });
 }
 
 /// An extension value: `\` → `\\`, `=` → `\=`, CR → `\r`, LF → `\n`; at most
 /// `max` characters.
 pub fn extension(text: &str, max: usize, out: &mut String) {
-    for c in truncate(text, max).chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '=' => out.push_str("\\="),
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
+    escape(truncate(text, max), out, |byte| match byte {
+        b'\\' => Some("\\\\"),
+        b'=' => Some("\\="),
+        b'\r' => Some("\\r"),
+        b'\n' => Some("\\n"),
+        _ => None,
+    });
+}
+
+/// Copy `text` to `out`, replacing the ASCII bytes `special` names; runs
+/// between them are copied whole. (Every byte it names is ASCII, so the
+/// cuts fall on character boundaries.)
+fn escape(text: &str, out: &mut String, special: impl Fn(u8) -> Option<&'static str>) {
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if let Some(replacement) = special(byte) {
+            out.push_str(&text[start..at]);
+            out.push_str(replacement);
+            start = at + 1;
         }
     }
+    out.push_str(&text[start..]);
 }
 
 /// The standard's maximum length of an extension key's value, in characters

@@ -4,6 +4,7 @@ use crate::config::{Settings, TimeFormat};
 use crate::escape::{self, max_len};
 use serde_json::Value;
 use sluice_plugin::fields::Source;
+use std::borrow::Cow;
 
 /// Extension keys that hold a time, written as epoch milliseconds. (`art`,
 /// the connector's receipt time, is not here: a config may not map it.)
@@ -20,11 +21,23 @@ const TIME_KEYS: &[&str] = &[
     "oldFileModificationTime",
 ];
 
-/// The formatter: the settings plus the constant start of every line.
+/// The formatter: the settings, the constant start of every line, and what
+/// each extension key needs, worked out once.
 pub struct Formatter {
     settings: Settings,
     /// `CEF:0|vendor|product|version|`, escaped once.
     prefix: String,
+    extension: Vec<Entry>,
+}
+
+/// One extension key, as `format` writes it.
+struct Entry {
+    /// Its maximum length (module `escape`).
+    max: usize,
+    /// Written as epoch milliseconds.
+    time: bool,
+    /// For a `…Label` key: the index of the key it labels, if mapped.
+    labels: Option<Option<usize>>,
 }
 
 impl Formatter {
@@ -38,7 +51,16 @@ impl Formatter {
             escape::header(text, max, &mut prefix);
             prefix.push('|');
         }
-        Formatter { settings, prefix }
+        let entries = settings.extension.entries();
+        let extension = entries
+            .iter()
+            .map(|(key, _)| Entry {
+                max: max_len(key),
+                time: settings.time_format == TimeFormat::EpochMillis && TIME_KEYS.contains(&key.as_str()),
+                labels: key.strip_suffix("Label").map(|base| entries.iter().position(|(k, _)| k == base)),
+            })
+            .collect();
+        Formatter { settings, prefix, extension }
     }
 
     /// The CEF line for `event` (no trailing newline: sinks frame lines).
@@ -53,18 +75,20 @@ impl Formatter {
         line.push_str(&severity(&header.severity, event));
         line.push('|');
 
-        let extension = self.settings.extension.entries();
-        let values: Vec<Option<String>> =
-            extension.iter().map(|(key, source)| self.extension_value(key, source, event)).collect();
+        let sources = self.settings.extension.entries();
+        let values: Vec<Option<Cow<str>>> = sources
+            .iter()
+            .zip(&self.extension)
+            .map(|((key, source), entry)| extension_value(key, source, entry, event))
+            .collect();
         let mut first = true;
-        for ((key, _), value) in extension.iter().zip(&values) {
+        for (((key, _), entry), value) in sources.iter().zip(&self.extension).zip(&values) {
             let Some(value) = value else { continue };
             // A label without its value would name nothing.
-            if let Some(base) = key.strip_suffix("Label") {
-                let index = extension.iter().position(|(k, _)| k == base);
-                if index.is_none_or(|index| values[index].is_none()) {
-                    continue;
-                }
+            if let Some(base) = entry.labels
+                && base.is_none_or(|index| values[index].is_none())
+            {
+                continue;
             }
             if !first {
                 line.push(' ');
@@ -72,23 +96,23 @@ impl Formatter {
             first = false;
             line.push_str(key);
             line.push('=');
-            escape::extension(value, max_len(key), &mut line);
+            escape::extension(value, entry.max, &mut line);
         }
         line
     }
 }
 
-impl Formatter {
-    fn extension_value(&self, key: &str, source: &Source, event: &Value) -> Option<String> {
-        if self.settings.time_format == TimeFormat::EpochMillis && TIME_KEYS.contains(&key) {
-            return source.epoch_millis(event).map(|millis| millis.to_string());
-        }
-        let text = source.text(event)?;
-        if key == "app" {
-            return Some(application_protocol(&text).map(str::to_ascii_uppercase).unwrap_or_else(|| text.into_owned()));
-        }
-        Some(text.into_owned())
+fn extension_value<'e>(key: &str, source: &'e Source, entry: &Entry, event: &'e Value) -> Option<Cow<'e, str>> {
+    if entry.time {
+        return source.epoch_millis(event).map(|millis| Cow::Owned(millis.to_string()));
     }
+    let text = source.text(event)?;
+    if key == "app" {
+        return Some(Cow::Owned(
+            application_protocol(&text).map(str::to_ascii_uppercase).unwrap_or_else(|| text.clone().into_owned()),
+        ));
+    }
+    Some(text)
 }
 
 /// `app` is the application protocol (`HTTPS`, `SSHv2` in the standard's
