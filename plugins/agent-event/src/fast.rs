@@ -23,7 +23,7 @@ use sluice_plugin::time::Timestamp;
 use std::borrow::Cow;
 
 /// The canonical event's JSON text, or `None` for the tree path.
-pub fn normalise(event: &str, config: &Config) -> Option<String> {
+pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
     let outer = Members::parse(event).ok()?;
     let message = raw::text(outer.get("message")?)?;
     let message = message.trim_start_matches('\u{feff}');
@@ -38,14 +38,14 @@ pub fn normalise(event: &str, config: &Config) -> Option<String> {
         let syslog = outer.get("syslog").and_then(|syslog| Members::parse(syslog.get()).ok());
         let sent = syslog.and_then(|syslog| syslog.get("timestamp")).and_then(utc);
         let time = sent.or_else(|| outer.get("received_at").and_then(utc))?;
-        agent.set_top("time", Out::string(&time));
+        agent.set_top(Cow::Borrowed("time"), Out::string(&time));
     }
     for (key, value) in outer {
         if key == "message" {
             continue;
         }
         if PROVENANCE.contains(&key.as_ref()) || !agent.has(&key) {
-            agent.set_top(&key, Out::Raw(value));
+            agent.set_top(key, Out::Raw(value));
         }
     }
     Some(agent.write())
@@ -130,10 +130,10 @@ impl<'a> Event<'a> {
         self.members.iter().find(|(k, _)| k == key).map(|(_, top)| top)
     }
 
-    fn set_top(&mut self, key: &str, value: Out<'a>) {
-        match self.members.iter_mut().find(|(k, _)| k == key) {
+    fn set_top(&mut self, key: Cow<'a, str>, value: Out<'a>) {
+        match self.members.iter_mut().find(|(k, _)| *k == key) {
             Some((_, top)) => *top = Top::Leaf(value),
-            None => self.members.push((Cow::Owned(key.to_owned()), Top::Leaf(value))),
+            None => self.members.push((key, Top::Leaf(value))),
         }
     }
 
@@ -161,17 +161,17 @@ impl<'a> Event<'a> {
 
     /// Set canonical `object.field`, creating the object (or replacing a
     /// non-object in its place, as `path::set` does).
-    fn set_field(&mut self, object: &str, field: &str, value: Out<'a>) {
+    fn set_field(&mut self, object: &'a str, field: &'a str, value: Out<'a>) {
         if self.open(object).is_none() {
             match self.members.iter_mut().find(|(k, _)| k == object) {
                 Some((_, top)) => *top = Top::Object(Vec::new()),
-                None => self.members.push((Cow::Owned(object.to_owned()), Top::Object(Vec::new()))),
+                None => self.members.push((Cow::Borrowed(object), Top::Object(Vec::new()))),
             }
         }
         let members = self.open(object).expect("made an object above");
         match members.iter_mut().find(|(k, _)| k == field) {
             Some((_, slot)) => *slot = value,
-            None => members.push((Cow::Owned(field.to_owned()), value)),
+            None => members.push((Cow::Borrowed(field), value)),
         }
     }
 
@@ -217,7 +217,7 @@ impl<'a> Event<'a> {
 
     /// Every rule reads the event as it came, then the sources go, then the
     /// targets are written (the order of `normalise::apply_mapping`).
-    fn apply_mapping(&mut self, mapping: &[(String, Rule)]) -> Option<()> {
+    fn apply_mapping(&mut self, mapping: &'a [(String, Rule)]) -> Option<()> {
         let mut moved = Vec::new();
         let mut writes = Vec::new();
         for (target, rule) in mapping {
@@ -254,7 +254,7 @@ impl<'a> Event<'a> {
                 return None; // a constant object: fields may be set inside it later
             }
             match target.split_once('.') {
-                None => self.set_top(target, value),
+                None => self.set_top(Cow::Borrowed(target), value),
                 Some((object, field)) if !field.contains('.') => self.set_field(object, field, value),
                 Some(_) => return None,
             }
@@ -279,7 +279,7 @@ impl<'a> Event<'a> {
                 Kind::Number => Timestamp::from_epoch(out.value()?.as_number()?),
                 _ => None,
             }?;
-            self.set_top("time", Out::string(&time.to_rfc3339_utc()?));
+            self.set_top(Cow::Borrowed("time"), Out::string(&time.to_rfc3339_utc()?));
         }
         let kind = schema::kind_word(&self.field("event", "kind")?.text()?)?;
         self.set_field("event", "kind", Out::string(&kind));
@@ -329,18 +329,20 @@ impl<'a> Event<'a> {
             None => schema::default_severity(decision, Some(&kind), Some(outcome)),
         };
         self.set_field("event", "severity", Out::Json(severity.to_string()));
-        for (name, kind) in fields::FIELDS {
-            let (object, field) = name.split_once('.').expect("every field is object.field");
-            let Some(value) = self.field(object, field) else { continue };
-            let fits = match (kind, value.kind()) {
-                (Type::Any, Kind::Null) => false,
-                (Type::Any, _) | (Type::Text, Kind::String) => true,
-                (Type::Count, Kind::Number) => value.value().is_some_and(|n| n.is_u64()),
-                (Type::TextList, Kind::Array) => is_text_list(value.json()),
-                _ => false,
-            };
-            if !fits {
-                return None;
+        for (object, _) in OBJECTS {
+            let Some(members) = self.open(object) else { continue };
+            for (field, value) in members.iter() {
+                let Some(kind) = fields::type_of(object, field) else { continue };
+                let fits = match (kind, value.kind()) {
+                    (Type::Any, Kind::Null) => false,
+                    (Type::Any, _) | (Type::Text, Kind::String) => true,
+                    (Type::Count, Kind::Number) => value.value().is_some_and(|n| n.is_u64()),
+                    (Type::TextList, Kind::Array) => is_text_list(value.json()),
+                    _ => false,
+                };
+                if !fits {
+                    return None;
+                }
             }
         }
         match self.top("labels") {
@@ -611,7 +613,23 @@ mod tests {
         assert!(answered > 1000, "the fast path answered only {answered} of 6000");
     }
 
-    /// The harness corpus's events, as they come, all take the fast path.
+    /// The benchmark harness's own events, with the mapping the P1 runs use,
+    /// all take the fast path and come out as the tree path writes them.
+    #[test]
+    fn the_benchmark_corpus_takes_the_fast_path() {
+        let stages: toml::Table = include_str!("../../../bench/peer/P1.toml").parse().unwrap();
+        let mapping = &stages["transforms"]["normalise"]["config"];
+        let config = Config::parse(&serde_json::to_value(mapping).unwrap()).unwrap();
+        for line in include_str!("../../../bench/peer/corpus-sample.jsonl").lines() {
+            let event = json!({"message": line, "received_at": "2026-11-26T12:00:00Z",
+                               "syslog": {"timestamp": "2026-11-26T12:00:00.000Z", "hostname": "h"}})
+            .to_string();
+            let fast = normalise(&event, &config).unwrap_or_else(|| panic!("took the tree path: {line}"));
+            let tree = crate::normalise::normalise(&event, &config).unwrap();
+            assert_eq!(serde_json::from_str::<Value>(&fast).unwrap(), Value::Object(tree), "{line}");
+        }
+    }
+
     #[test]
     fn the_corpus_shape_takes_the_fast_path() {
         let event = json!({"message": corpus_event(1).to_string(), "received_at": "2026-11-26T12:00:00Z"}).to_string();

@@ -63,6 +63,18 @@ pub const FIELDS: &[(&str, Type)] = &[
     ("redaction.fields", Type::TextList),
 ];
 
+/// The type of canonical field `object.field`, if it has a plain one.
+pub fn type_of(object: &str, field: &str) -> Option<Type> {
+    // Runs for every field of every event on the fast path: compare lengths first.
+    FIELDS.iter().find_map(|(name, kind)| {
+        let matches = name.len() == object.len() + 1 + field.len()
+            && name.as_bytes()[object.len()] == b'.'
+            && name.starts_with(object)
+            && name.ends_with(field);
+        matches.then_some(*kind)
+    })
+}
+
 /// Bring every present field to its type, or say which one cannot be.
 /// A null counts as absent and is removed.
 pub fn coerce(event: &mut Map<String, Value>) -> Result<(), String> {

@@ -1,0 +1,87 @@
+//! The benchmark harness's P1 job, stage by stage: the three built-in plugins
+//! configured exactly as `bench/peer/P1.toml` configures them for the
+//! side-by-side runs (normalise the corpus's JSON, mask the four P1 secret
+//! patterns, format the reference CEF), each fed what the stage before it
+//! passes on, in batches of 128 events (the syslog source's default).
+//!
+//! Run with `cargo bench -p sluice --bench p1`. The events are
+//! `bench/peer/corpus-sample.jsonl` (256 events from the harness's corpus
+//! generator, seed 42, a third with secrets), each wrapped in the envelope
+//! the syslog source builds for an RFC 5424 message.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use sluice::plugins::{BUILTIN, Instance, Limits, Outcome, Runtime};
+use sluice::sources::Origin;
+
+const STAGES: &str = include_str!("../../bench/peer/P1.toml");
+const CORPUS: &str = include_str!("../../bench/peer/corpus-sample.jsonl");
+const BATCH: usize = 128;
+
+/// Each stage of P1.toml: (transform id, plugin, config as JSON).
+fn stages() -> Vec<(String, String, String)> {
+    let table: toml::Table = STAGES.parse().expect("P1.toml is valid TOML");
+    let transforms = table["transforms"].as_table().expect("P1.toml has transforms");
+    ["normalise", "redact", "cef"]
+        .into_iter()
+        .map(|id| {
+            let stage = &transforms[id];
+            let plugin = stage["plugin"].as_str().expect("a plugin name").to_owned();
+            let config = serde_json::to_string(&stage["config"]).expect("TOML serialises as JSON");
+            (id.to_owned(), plugin, config)
+        })
+        .collect()
+}
+
+/// The corpus as the syslog source hands it on.
+fn envelopes() -> Vec<String> {
+    let origin = Origin { id: "in", path: None, address: Some("127.0.0.1:40000") };
+    CORPUS
+        .lines()
+        .map(|line| {
+            let raw = format!("<134>1 2026-11-26T12:00:00.000Z agent-host agentd 4242 AUDIT - {line}");
+            let message = sluice::syslog::parse(raw.as_bytes());
+            message.to_event(origin, "2026-11-26T12:00:00.123456Z").json().to_owned()
+        })
+        .collect()
+}
+
+fn instance(runtime: &Runtime, plugin: &str, config: &str) -> Instance {
+    let (_, bytes) = BUILTIN.iter().find(|(n, _)| *n == plugin).expect("a built-in plugin");
+    runtime.load(plugin, bytes).expect("plugin loads").instantiate(plugin, config, Limits::default()).expect("starts")
+}
+
+/// What a stage passes on: its replacements, or the events it kept as they were.
+fn pass(instance: &mut Instance, events: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(events.len());
+    for batch in events.chunks(BATCH) {
+        let outcomes = instance.process(batch).expect("plugin call succeeds");
+        for (event, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Outcome::Keep(None) | Outcome::Emit(_) => out.push(event.clone()),
+                Outcome::Keep(Some(json)) => out.push(json),
+                other => panic!("P1 keeps every corpus event, got {other:?}"),
+            }
+        }
+    }
+    out
+}
+
+fn p1(c: &mut Criterion) {
+    let runtime = Runtime::new(None).expect("runtime");
+    let mut input = envelopes();
+    let mut group = c.benchmark_group("p1");
+    for (id, plugin, config) in stages() {
+        let mut instance = instance(&runtime, &plugin, &config);
+        let batches: Vec<Vec<String>> = input.chunks(BATCH).map(<[String]>::to_vec).collect();
+        let mut next = batches.iter().cycle();
+        group.throughput(Throughput::Elements(BATCH as u64));
+        group.bench_function(BenchmarkId::new(&id, BATCH), |b| {
+            b.iter(|| instance.process(next.next().expect("cycle")).expect("plugin call succeeds"))
+        });
+        input = pass(&mut instance, &input);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, p1);
+criterion_main!(benches);
