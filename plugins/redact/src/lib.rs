@@ -62,6 +62,7 @@
 mod checks;
 mod claims;
 mod config;
+mod edit;
 mod hash;
 mod paths;
 mod prefilter;
@@ -95,11 +96,24 @@ impl Plugin for Redact {
     }
 
     fn process(&mut self, event: &str) -> Outcome {
+        // Most events have nothing to redact, and one streaming pass says so.
         match prefilter::may_change(&self.redactor, self.targets.keys, event) {
             Ok(false) => return Outcome::Keep,
             Ok(true) => {}
             Err(reason) => return Outcome::Fail(reason),
         }
+        match edit::redact(&self.redactor, &self.targets, &mut self.scratch, event) {
+            Some(None) => Outcome::Keep,
+            Some(Some(json)) => Outcome::Replace(json),
+            None => self.by_walk(event),
+        }
+    }
+}
+
+impl Redact {
+    /// The general way, for what editing in place does not do: parse the
+    /// event, walk it, write it out.
+    fn by_walk(&mut self, event: &str) -> Outcome {
         let mut event = match parse_object(event) {
             Ok(event) => event,
             Err(reason) => return Outcome::Fail(reason),

@@ -55,19 +55,19 @@ pub fn redact_event(
 
 /// The field the walk is in, as a chain back to the root; rendered only for
 /// fields that change.
-struct Path<'a> {
-    parent: Option<&'a Path<'a>>,
-    key: Key<'a>,
+pub struct Path<'a> {
+    pub parent: Option<&'a Path<'a>>,
+    pub key: Key<'a>,
 }
 
-enum Key<'a> {
+pub enum Key<'a> {
     Root,
     Name(&'a str),
     Index(usize),
 }
 
 impl Path<'_> {
-    fn render(&self) -> String {
+    pub fn render(&self) -> String {
         let mut keys = Vec::new();
         let mut node = Some(self);
         while let Some(path) = node {
@@ -220,7 +220,11 @@ impl<'t> Walker<'_, '_> {
 
 /// The skip node and scope of member `key`, or `None` when it is skipped or
 /// out of scope.
-fn targets<'t>(key: &str, skip: Option<&'t PathTree>, scope: Scope<'t>) -> Option<(Option<&'t PathTree>, Scope<'t>)> {
+pub fn targets<'t>(
+    key: &str,
+    skip: Option<&'t PathTree>,
+    scope: Scope<'t>,
+) -> Option<(Option<&'t PathTree>, Scope<'t>)> {
     let member_skip = skip.and_then(|tree| tree.child(key));
     if member_skip.is_some_and(|tree| tree.here) {
         return None;

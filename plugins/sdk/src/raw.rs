@@ -25,6 +25,8 @@ use std::fmt;
 #[derive(Debug, Clone, Default)]
 pub struct Members<'a> {
     list: Vec<(Cow<'a, str>, &'a RawValue)>,
+    /// A name appeared more than once: the text holds values `list` does not.
+    repeated: bool,
 }
 
 impl<'a> Members<'a> {
@@ -48,6 +50,13 @@ impl<'a> Members<'a> {
     /// The members in the order written.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
         self.list.iter().map(|(key, value)| (key.as_ref(), *value))
+    }
+
+    /// Whether a name appeared more than once. A plugin that edits the text
+    /// in place must then take another way: the earlier values are still
+    /// in the text, unseen.
+    pub fn has_repeated_names(&self) -> bool {
+        self.repeated
     }
 
     pub fn len(&self) -> usize {
@@ -148,14 +157,18 @@ impl<'de> Visitor<'de> for ObjectVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut list: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::new();
+        let mut repeated = false;
         while let Some(key) = map.next_key::<Name<'de>>()? {
             let value: &'de RawValue = map.next_value()?;
             match list.iter_mut().find(|(k, _)| *k == key.0) {
-                Some(slot) => slot.1 = value,
+                Some(slot) => {
+                    slot.1 = value;
+                    repeated = true;
+                }
                 None => list.push((key.0, value)),
             }
         }
-        Ok(Some(Members { list }))
+        Ok(Some(Members { list, repeated }))
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
@@ -214,6 +227,8 @@ mod tests {
         let members = Members::parse(r#" { "a" : [1, 2] , "b\"q": "x\u00e9", "c": {"d": null}, "a": 3 } "#).unwrap();
         let seen: Vec<(&str, &str)> = members.iter().map(|(k, v)| (k, v.get())).collect();
         assert_eq!(seen, [("a", "3"), ("b\"q", r#""x\u00e9""#), ("c", r#"{"d": null}"#)]);
+        assert!(members.has_repeated_names());
+        assert!(!Members::parse(r#"{"a": 1, "b": {"a": 2}}"#).unwrap().has_repeated_names());
         assert_eq!(text(members.get("b\"q").unwrap()).as_deref(), Some("xé"));
         assert_eq!(kind(members.get("c").unwrap()), Kind::Object);
         assert_eq!(text(members.get("a").unwrap()), None);

@@ -1,0 +1,254 @@
+//! Redacting by editing the event's text.
+//!
+//! An event with a secret in it differs from what came in by a few strings
+//! and the `redaction` record. Rather than build the whole event as a tree,
+//! walk it (module `walk`) and write it all out again, the event is read in
+//! place ([`Members`], one level at a time), every string goes through the
+//! same redactor with the same scope and skip rules as the walk, and only
+//! the strings that change are rewritten in the text; the record is added
+//! at the end of the object.
+//!
+//! What this does not do — member names (`keys`), a rule in mode `drop`, a
+//! name repeated within an object, an event that already has a `redaction`
+//! record to add to — returns `None`, and the event takes the walk, which
+//! handles everything. The tests hold the two to the same output.
+
+use crate::paths::{PathTree, Scope};
+use crate::redactor::{Redactor, Scratch, Verdict};
+use crate::walk::{Key, Path, Report, Targets, is_card_length, targets};
+use sluice_plugin::raw::{self, Kind, Members, RawValue};
+use std::ops::Range;
+
+/// `Some(None)`: nothing to redact; `Some(Some(json))`: the redacted event;
+/// `None`: the walk must decide.
+pub fn redact(redactor: &Redactor, targets: &Targets, scratch: &mut Scratch, event: &str) -> Option<Option<String>> {
+    if targets.keys {
+        return None;
+    }
+    let members = Members::parse(event).ok()?;
+    if members.get("redaction").is_some() {
+        return None;
+    }
+    let mut editor = Editor {
+        redactor,
+        scratch,
+        base: event.as_ptr() as usize,
+        edits: Vec::new(),
+        report: Report { counts: vec![0; redactor.names().len()], fields: Vec::new(), dropped: Vec::new() },
+    };
+    let scope = match &targets.paths {
+        Some(tree) => Scope::Under(tree),
+        None => Scope::All,
+    };
+    editor.object(&members, Some(&targets.skip), scope, &Path { parent: None, key: Key::Root })?;
+    if editor.edits.is_empty() {
+        return Some(None);
+    }
+    Some(Some(editor.write(event)))
+}
+
+struct Editor<'r, 's> {
+    redactor: &'r Redactor,
+    scratch: &'s mut Scratch,
+    /// Where the event's text starts in memory: every value read in place
+    /// lies within it, so its offset is its address minus this.
+    base: usize,
+    /// (range of the event's text, JSON text to put there), in any order.
+    edits: Vec<(Range<usize>, String)>,
+    report: Report,
+}
+
+impl Editor<'_, '_> {
+    fn object<'t>(
+        &mut self,
+        members: &Members<'_>,
+        skip: Option<&'t PathTree>,
+        scope: Scope<'t>,
+        path: &Path,
+    ) -> Option<()> {
+        if members.has_repeated_names() {
+            return None;
+        }
+        let root = matches!(path.key, Key::Root);
+        // In name order, as the walk goes through its tree, so that the
+        // record lists the fields in the same order.
+        let mut sorted: Vec<(&str, &RawValue)> = members.iter().collect();
+        sorted.sort_unstable_by_key(|(key, _)| *key);
+        for (key, value) in sorted {
+            if root && key == "redaction" {
+                continue;
+            }
+            let Some((member_skip, member_scope)) = targets(key, skip, scope) else { continue };
+            let path = &Path { parent: Some(path), key: Key::Name(key) };
+            let by_name = match raw::text(value) {
+                Some(text) if member_scope.is_all() => self.redactor.redact_member(key, &text, &mut self.report.counts),
+                _ => None,
+            };
+            match by_name {
+                Some(verdict) => self.apply(value, verdict, path)?,
+                None => self.value(value, member_skip, member_scope, path)?,
+            }
+        }
+        Some(())
+    }
+
+    fn value<'t>(&mut self, value: &RawValue, skip: Option<&'t PathTree>, scope: Scope<'t>, path: &Path) -> Option<()> {
+        match raw::kind(value) {
+            Kind::String if scope.is_all() => {
+                let text = raw::text(value)?;
+                let verdict = self.redactor.redact(&text, self.scratch, &mut self.report.counts);
+                self.apply(value, verdict, path)
+            }
+            Kind::Number if scope.is_all() => {
+                let number: serde_json::Number = serde_json::from_str(value.get()).ok()?;
+                let magnitude = number.as_u64().or_else(|| number.as_i64().map(i64::unsigned_abs));
+                if !magnitude.is_some_and(is_card_length) {
+                    return Some(());
+                }
+                let verdict = self.redactor.redact(&number.to_string(), self.scratch, &mut self.report.counts);
+                self.apply(value, verdict, path)
+            }
+            Kind::Array => {
+                let items: Vec<&RawValue> = serde_json::from_str(value.get()).ok()?;
+                for (index, item) in items.into_iter().enumerate() {
+                    let item_skip = skip.and_then(|tree| tree.item(index));
+                    if item_skip.is_some_and(|tree| tree.here) {
+                        continue;
+                    }
+                    let Some(item_scope) = scope.item(index) else { continue };
+                    self.value(item, item_skip, item_scope, &Path { parent: Some(path), key: Key::Index(index) })?;
+                }
+                Some(())
+            }
+            Kind::Object => {
+                let members = Members::parse(value.get()).ok()?;
+                self.object(&members, skip, scope, path)
+            }
+            _ => Some(()),
+        }
+    }
+
+    fn apply(&mut self, value: &RawValue, verdict: Verdict, path: &Path) -> Option<()> {
+        match verdict {
+            Verdict::Clean => Some(()),
+            Verdict::Replace(text) => {
+                let start = value.get().as_ptr() as usize - self.base;
+                let mut json = String::with_capacity(text.len() + 2);
+                raw::write_string(&mut json, &text);
+                self.edits.push((start..start + value.get().len(), json));
+                self.report.fields.push(path.render());
+                Some(())
+            }
+            Verdict::Drop => None,
+        }
+    }
+
+    /// The event with the edits made and the record added before its
+    /// closing brace.
+    fn write(mut self, event: &str) -> String {
+        self.edits.sort_by_key(|(range, _)| range.start);
+        let mut out = String::with_capacity(event.len() + 256);
+        let mut at = 0;
+        for (range, json) in &self.edits {
+            out.push_str(&event[at..range.start]);
+            out.push_str(json);
+            at = range.end;
+        }
+        let close = event.rfind('}').expect("an object ends with a brace");
+        out.push_str(&event[at..close]);
+        let body = event[..close].trim_end();
+        if !body.ends_with('{') {
+            out.push(',');
+        }
+        out.push_str("\"redaction\":");
+        out.push_str(&record(self.redactor.names(), self.report));
+        out.push_str(&event[close..]);
+        out
+    }
+}
+
+/// The `redaction` record of one redaction, as `report::record` writes it
+/// into an event that had none.
+fn record(names: &[String], report: Report) -> String {
+    let mut event = serde_json::Map::new();
+    crate::report::record(&mut event, names, report);
+    event["redaction"].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Redact;
+    use serde_json::{Value, json};
+    use sluice_plugin::{Outcome, Plugin};
+
+    /// Events with secrets at every depth and in every kind of place, in the
+    /// corpus's shape and others.
+    fn events() -> Vec<String> {
+        let secrets = [
+            "AKIAIOSFODNN7EXAMPLE",
+            "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+            "bob.smith@example.com",
+            "4111111111111111",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl",
+            "password=hunter2hunter2",
+        ];
+        let mut events: Vec<String> =
+            include_str!("../../../bench/peer/corpus-sample.jsonl").lines().map(str::to_owned).collect();
+        for (i, secret) in secrets.iter().enumerate() {
+            let quoted = format!("say \"{secret}\" twice: {secret}\n\tdone é");
+            events.push(json!({"prompt": {"text": format!("mail {secret} now")}, "n": i}).to_string());
+            events
+                .push(json!({"tool": {"arguments": {"list": [1, secret, {"deep": quoted}], "ok": true}}}).to_string());
+            events.push(json!({"a": null, "b": [[secret]], "c": 1.5, "d": {"e": {"f": secret}}}).to_string());
+            events.push(json!({"client_secret": "s3cr3t-value-1234", "x": secret}).to_string());
+            events.push(json!({"card": 4111111111111111_u64, "neg": -4111111111111111_i64, "t": secret}).to_string());
+            events.push(
+                json!({"source": {"skip": secret}, "labels": [secret, "x"], "redaction": {"count": 1}}).to_string(),
+            );
+            events.push(format!(r#"{{ "spaced" : "{secret}" , "escaped\u0041" : "a\u0040b.example.com" }}"#));
+            events.push(format!(r#"{{"dup": "{secret}", "dup": "clean"}}"#));
+            events.push(json!({"nested": {"redaction": secret}, "empty": {}, "list": []}).to_string());
+        }
+        events.push("{}".to_owned());
+        events
+    }
+
+    fn configs() -> Vec<Value> {
+        vec![
+            json!({}),
+            json!({"defaults": false, "mode": "mask", "replacement": "[REDACTED]", "rules": {
+                "p1_aws": {"pattern": "AKIA[0-9A-Z]{16}"}, "p1_openai": {"pattern": "sk-[A-Za-z0-9]{32,}"},
+                "p1_email": {"pattern": "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}"},
+                "p1_card": {"pattern": "[0-9]{16}"}}}),
+            json!({"mode": "hash", "hash_key": "k3y-for-tests-0123456789abcdef-0123", "skip": ["source", "tool.arguments.ok"]}),
+            json!({"paths": ["prompt", "tool.arguments.list.*", "d.e"]}),
+            json!({"rules": {"email": {"mode": "drop"}}}),
+        ]
+    }
+
+    /// Wherever the text is edited, the result is the walk's.
+    #[test]
+    fn edits_give_the_walk_s_result() {
+        let mut edited = 0;
+        for config in configs() {
+            let mut plugin = Redact::configure(config.clone()).unwrap();
+            for event in events() {
+                let Some(fast) = super::redact(&plugin.redactor, &plugin.targets, &mut plugin.scratch, &event) else {
+                    continue;
+                };
+                let walked = plugin.by_walk(&event);
+                match (fast, walked) {
+                    (None, Outcome::Keep) => {}
+                    (Some(json), Outcome::Replace(expected)) => {
+                        edited += 1;
+                        let fast: Value = serde_json::from_str(&json).unwrap_or_else(|err| panic!("{err}: {json}"));
+                        let expected: Value = serde_json::from_str(&expected).unwrap();
+                        assert_eq!(fast, expected, "config {config}, event {event}");
+                    }
+                    (fast, walked) => panic!("config {config}, event {event}: edit {fast:?}, walk {walked:?}"),
+                }
+            }
+        }
+        assert!(edited > 300, "only {edited} events were edited in place");
+    }
+}
