@@ -264,7 +264,7 @@ impl WasmTransform {
 /// Check that a plugin's replacement text is one JSON object, so that a sink,
 /// the dead letter or the next plugin never gets something that is not an
 /// event. It only validates (nothing is built): a single pass over the text.
-fn check_object(json: &str) -> Result<(), String> {
+pub fn check_object(json: &str) -> Result<(), String> {
     if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(json) {
         return Err(format!("text that is not valid JSON ({err})"));
     }
