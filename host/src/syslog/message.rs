@@ -207,7 +207,11 @@ impl Message<'_> {
             source: origin,
             received_at,
         };
-        Event::from_json(serde_json::to_string(&event).expect("an event of strings and numbers serialises"))
+        // Room for the message with some escaping and the syslog fields, so
+        // the text is not copied again and again as it grows.
+        let mut json = Vec::with_capacity(self.msg.len() + self.msg.len() / 4 + 384);
+        serde_json::to_writer(&mut json, &event).expect("an event of strings and numbers serialises");
+        Event::from_json(String::from_utf8(json).expect("serde_json writes UTF-8"))
     }
 }
 

@@ -353,12 +353,11 @@ impl<'a> Event<'a> {
         Some(())
     }
 
-    /// The event as JSON text, members in name order (as the tree path writes them).
-    fn write(mut self) -> String {
+    /// The event as JSON text: members in the order they came, new ones after.
+    fn write(self) -> String {
         let mut out = String::with_capacity(1024);
-        self.members.sort_by(|(a, _), (b, _)| a.cmp(b));
         out.push('{');
-        for (index, (key, top)) in self.members.iter_mut().enumerate() {
+        for (index, (key, top)) in self.members.iter().enumerate() {
             if index > 0 {
                 out.push(',');
             }
@@ -367,7 +366,6 @@ impl<'a> Event<'a> {
             match top {
                 Top::Leaf(value) => out.push_str(value.json()),
                 Top::Object(members) => {
-                    members.sort_by(|(a, _), (b, _)| a.cmp(b));
                     out.push('{');
                     for (index, (key, value)) in members.iter().enumerate() {
                         if index > 0 {

@@ -48,6 +48,9 @@ pub struct Redactor {
     /// Object members masked whole by name, with the index of the rule that
     /// owns them, when that rule is on.
     secret_member: Option<(Regex, usize)>,
+    /// No rule has an anchor and none goes by member names: then whatever a
+    /// rule finds in a string it also finds in the event's text around it.
+    whole_text: bool,
 }
 
 /// Buffers reused from one string to the next.
@@ -74,7 +77,8 @@ impl Redactor {
             .position(|name| name == SECRET_MEMBER_RULE)
             .map(|index| (Regex::new(SECRET_MEMBER).expect("the built-in member pattern compiles"), index));
         let tagger = settings.hash_key.as_ref().map(|key| Tagger::new(key.as_bytes()));
-        Ok(Redactor { names, set, rules, protect, tagger, secret_member })
+        let whole_text = secret_member.is_none() && set.patterns().iter().all(|pattern| unanchored(pattern));
+        Ok(Redactor { names, set, rules, protect, tagger, secret_member, whole_text })
     }
 
     /// The rule names, indexed as the counts that [`Redactor::redact`] fills.
@@ -96,6 +100,20 @@ impl Redactor {
     /// surely returns [`Verdict::Clean`]. One pass of the combined pattern.
     pub fn may_redact(&self, text: &str) -> bool {
         !text.is_empty() && self.set.is_match(text)
+    }
+
+    /// Whether any rule may find something in `event`, decided over its
+    /// whole text in one pass; `None` when that cannot be told this way.
+    ///
+    /// A string's text is a piece of the event's text when it has no escape,
+    /// between quotes, which no rule can see as word characters: so a match
+    /// in a string is a match in the event's text (which may find more, in
+    /// names, numbers and between strings, but never less). That holds only
+    /// without escapes anywhere, without anchors (`^` would see the event's
+    /// start, not the string's) and without rules that go by member names.
+    /// The router hands plugins valid JSON only, so nothing is parsed here.
+    pub fn may_redact_event(&self, event: &str) -> Option<bool> {
+        (self.whole_text && !event.contains('\\')).then(|| self.set.is_match(event))
     }
 
     /// Whether `name` marks its member's value as a secret, so that
@@ -294,4 +312,10 @@ fn protect_pattern(rules: &[Rule]) -> Option<String> {
         parts.push(format!(r"\[HASH:[A-Za-z0-9_.-]+:[0-9a-f]{{{TAG_HEX_CHARS}}}\]"));
     }
     (!parts.is_empty()).then(|| parts.join("|"))
+}
+
+/// Whether `pattern` has no anchor (`^`, `$`, `\\A`, `\\z`, line anchors).
+/// A pattern that cannot be read here is taken to have one.
+fn unanchored(pattern: &str) -> bool {
+    regex_syntax::parse(pattern).is_ok_and(|hir| !hir.properties().look_set().contains_anchor())
 }
