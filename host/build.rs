@@ -39,6 +39,7 @@ fn main() {
     println!("cargo:rerun-if-changed={}", workspace.join("plugins").display());
     println!("cargo:rerun-if-changed={}", workspace.join("wit").display());
     println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    println!("cargo:rerun-if-changed={}", workspace.join(".cargo/config.toml").display());
 
     ensure_wasm_target();
     let target_dir = plugin_target_dir(&out_dir);

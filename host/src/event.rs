@@ -13,13 +13,28 @@ use crate::ack::Finaliser;
 pub struct Event {
     json: String,
     line: Option<String>,
+    /// The message as the source received it, while the event is as the
+    /// source made it: a sink that forwards the message unchanged takes it
+    /// from here instead of reading it back out of the JSON.
+    message: Option<String>,
 }
 
 impl Event {
     /// An event from the JSON text of an object. The caller vouches that it is
     /// one: sources build it with serde, plugins' output is checked by them.
     pub fn from_json(json: String) -> Self {
-        Event { json, line: None }
+        Event { json, line: None, message: None }
+    }
+
+    /// An event whose JSON holds `message` as its top-level `message` string.
+    pub fn with_message(json: String, message: String) -> Self {
+        Event { json, line: None, message: Some(message) }
+    }
+
+    /// The source's message, if the source kept it and no plugin has
+    /// replaced the event since; else read the JSON's `message` field.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
     }
 
     /// The event's JSON text.
@@ -38,15 +53,23 @@ impl Event {
         self.line.as_deref().unwrap_or(&self.json)
     }
 
-    /// Replace the event's JSON text (a plugin rewrote it).
+    /// Replace the event's JSON text (a plugin rewrote it); the source's
+    /// message may no longer be the event's.
     pub fn set_json(&mut self, json: String) {
         self.json = json;
+        self.message = None;
     }
 
     /// Move the JSON text out (to hand it to a plugin without copying); put
-    /// it back with [`Event::set_json`].
+    /// it back unchanged with [`Event::restore_json`], or replace it with
+    /// [`Event::set_json`].
     pub fn take_json(&mut self) -> String {
         std::mem::take(&mut self.json)
+    }
+
+    /// Put back the text [`Event::take_json`] took, unchanged.
+    pub fn restore_json(&mut self, json: String) {
+        self.json = json;
     }
 
     /// Attach a formatted line, replacing an earlier one.
@@ -106,5 +129,22 @@ impl Batch {
 impl Clone for Batch {
     fn clone(&self) -> Self {
         self.split_off(self.events.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_source_s_message_lasts_until_the_event_is_rewritten() {
+        let mut event = Event::with_message(r#"{"message":"m"}"#.into(), "m".into());
+        let text = event.take_json();
+        event.restore_json(text);
+        assert_eq!(event.message(), Some("m"), "handed to a plugin and back unchanged");
+        event.set_line("CEF:0|…".into());
+        assert_eq!(event.message(), Some("m"), "a formatted line leaves the event as it was");
+        event.set_json(r#"{"message":"other"}"#.into());
+        assert_eq!(event.message(), None, "a plugin replaced the event");
     }
 }

@@ -98,7 +98,7 @@ fn encode(encoding: Encoding, batch: &Batch, out: &mut Encoded) -> Vec<(Event, S
     for event in &batch.events {
         match encoding {
             Encoding::Body => frame::encode(Framing::Newline, event.body().as_bytes(), &mut out.bytes),
-            Encoding::Message => match message(event.json()) {
+            Encoding::Message => match event.message().map(Cow::Borrowed).or_else(|| message(event.json())) {
                 Some(message) => frame::encode(Framing::Newline, message.as_bytes(), &mut out.bytes),
                 None => {
                     rejected.push((event.clone(), NO_MESSAGE.to_owned()));
@@ -215,6 +215,21 @@ mod tests {
         let second = sink.send(vec![formatted("two")]).await;
         assert_eq!(read_lines(accept(&listener).await, 1).await, ["two"]);
         assert_eq!(finished(second).await, BatchStatus::Delivered);
+        sink.finish().await;
+    }
+
+    /// The source's own copy of the message is sent when the event still has
+    /// it (a plugin that rewrote the event drops it, and the JSON's is read).
+    #[tokio::test]
+    async fn message_encoding_prefers_the_source_s_message() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sink = start(config(listener.local_addr().unwrap(), "encoding = \"message\""));
+        let kept = Event::with_message(r#"{"message":"in the JSON"}"#.into(), "as received".into());
+        let mut rewritten = kept.clone();
+        rewritten.set_json(r#"{"message":"rewritten"}"#.into());
+        let status = sink.send(vec![kept, rewritten]).await;
+        assert_eq!(read_lines(accept(&listener).await, 2).await, ["as received", "rewritten"]);
+        assert_eq!(finished(status).await, BatchStatus::Delivered);
         sink.finish().await;
     }
 

@@ -211,7 +211,7 @@ impl Message<'_> {
         // the text is not copied again and again as it grows.
         let mut json = Vec::with_capacity(self.msg.len() + self.msg.len() / 4 + 384);
         serde_json::to_writer(&mut json, &event).expect("an event of strings and numbers serialises");
-        Event::from_json(String::from_utf8(json).expect("serde_json writes UTF-8"))
+        Event::with_message(String::from_utf8(json).expect("serde_json writes UTF-8"), self.msg.to_string())
     }
 }
 

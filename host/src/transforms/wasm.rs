@@ -189,7 +189,7 @@ impl WasmTransform {
             Ok(outcomes) => outcomes,
             Err(failure) => {
                 for (event, text) in events.iter_mut().zip(texts) {
-                    event.set_json(text);
+                    event.restore_json(text);
                 }
                 let records = events.into_iter().map(|event| (event, failure.0.clone())).collect();
                 self.dead_letter.blocking_send(&self.metrics, &batch, records);
@@ -201,7 +201,7 @@ impl WasmTransform {
         let mut failed = Vec::new();
         let mut dropped = 0;
         for ((mut event, text), outcome) in events.into_iter().zip(texts.drain(..)).zip(outcomes) {
-            event.set_json(text);
+            event.restore_json(text);
             match outcome {
                 Outcome::Keep(None) => kept.push(event),
                 Outcome::Keep(Some(json)) => match check_object(&json) {

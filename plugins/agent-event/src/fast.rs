@@ -18,13 +18,14 @@ use crate::config::{Config, Rule};
 use crate::fields::{self, Type};
 use crate::normalise::PROVENANCE;
 use crate::schema::{self, OBJECTS};
-use sluice_plugin::raw::{self, Kind, Members, RawValue};
+use sluice_plugin::raw::{self, Kind, Members};
 use sluice_plugin::time::Timestamp;
 use std::borrow::Cow;
 
 /// The canonical event's JSON text, or `None` for the tree path.
 pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
-    let outer = Members::parse(event).ok()?;
+    // The envelope is the router's, so valid JSON; the message is not.
+    let outer = Members::of_valid(event)?;
     let message = raw::text(outer.get("message")?)?;
     let message = message.trim_start_matches('\u{feff}');
     let mut agent = Event::new(Members::parse(message).ok()?);
@@ -35,7 +36,7 @@ pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
     agent.canonicalise()?;
     if !agent.has("time") {
         // The sender's time, else the arrival time (as the tree path does).
-        let syslog = outer.get("syslog").and_then(|syslog| Members::parse(syslog.get()).ok());
+        let syslog = outer.get("syslog").and_then(Members::of_valid);
         let sent = syslog.and_then(|syslog| syslog.get("timestamp")).and_then(utc);
         let time = sent.or_else(|| outer.get("received_at").and_then(utc))?;
         agent.set_top(Cow::Borrowed("time"), Out::string(&time));
@@ -52,14 +53,14 @@ pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
 }
 
 /// An RFC 3339 timestamp as UTC text.
-fn utc(value: &RawValue) -> Option<String> {
+fn utc(value: &str) -> Option<String> {
     Timestamp::parse_rfc3339(&raw::text(value)?)?.to_rfc3339_utc()
 }
 
 /// A value on its way out: the text it came as, or new JSON text.
 #[derive(Clone)]
 enum Out<'a> {
-    Raw(&'a RawValue),
+    Raw(&'a str),
     Json(String),
 }
 
@@ -72,7 +73,7 @@ impl<'a> Out<'a> {
 
     fn json(&self) -> &str {
         match self {
-            Out::Raw(value) => value.get(),
+            Out::Raw(value) => value,
             Out::Json(json) => json,
         }
     }
@@ -145,7 +146,8 @@ impl<'a> Event<'a> {
             if raw::kind(value) != Kind::Object {
                 return None;
             }
-            let members = Members::parse(value.get()).ok()?;
+            // Part of the message, which `Members::parse` has checked.
+            let members = Members::of_valid(value)?;
             *top = Top::Object(members.into_iter().map(|(k, v)| (k, Out::Raw(v))).collect());
         }
         match top {
@@ -392,7 +394,8 @@ enum Location {
 
 /// A list of strings, as the schema's text lists are.
 fn is_text_list(json: &str) -> bool {
-    serde_json::from_str::<Vec<&RawValue>>(json).is_ok_and(|items| items.iter().all(|i| raw::kind(i) == Kind::String))
+    serde_json::from_str::<Vec<&serde_json::value::RawValue>>(json)
+        .is_ok_and(|items| items.iter().all(|item| raw::kind(item.get()) == Kind::String))
 }
 
 #[cfg(test)]

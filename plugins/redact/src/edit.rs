@@ -16,7 +16,8 @@
 use crate::paths::{PathTree, Scope};
 use crate::redactor::{Redactor, Scratch, Verdict};
 use crate::walk::{Key, Path, Report, Targets, is_card_length, targets};
-use sluice_plugin::raw::{self, Kind, Members, RawValue};
+use serde_json::value::RawValue;
+use sluice_plugin::raw::{self, Kind, Members};
 use std::ops::Range;
 
 /// `Some(None)`: nothing to redact; `Some(Some(json))`: the redacted event;
@@ -25,7 +26,8 @@ pub fn redact(redactor: &Redactor, targets: &Targets, scratch: &mut Scratch, eve
     if targets.keys {
         return None;
     }
-    let members = Members::parse(event).ok()?;
+    // The router's event: valid JSON, read without checking it again.
+    let members = Members::of_valid(event)?;
     if members.get("redaction").is_some() {
         return None;
     }
@@ -72,7 +74,7 @@ impl Editor<'_, '_> {
         let root = matches!(path.key, Key::Root);
         // In name order, as the walk goes through its tree, so that the
         // record lists the fields in the same order.
-        let mut sorted: Vec<(&str, &RawValue)> = members.iter().collect();
+        let mut sorted: Vec<(&str, &str)> = members.iter().collect();
         sorted.sort_unstable_by_key(|(key, _)| *key);
         for (key, value) in sorted {
             if root && key == "redaction" {
@@ -92,7 +94,7 @@ impl Editor<'_, '_> {
         Some(())
     }
 
-    fn value<'t>(&mut self, value: &RawValue, skip: Option<&'t PathTree>, scope: Scope<'t>, path: &Path) -> Option<()> {
+    fn value<'t>(&mut self, value: &str, skip: Option<&'t PathTree>, scope: Scope<'t>, path: &Path) -> Option<()> {
         match raw::kind(value) {
             Kind::String if scope.is_all() => {
                 let text = raw::text(value)?;
@@ -100,7 +102,7 @@ impl Editor<'_, '_> {
                 self.apply(value, verdict, path)
             }
             Kind::Number if scope.is_all() => {
-                let number: serde_json::Number = serde_json::from_str(value.get()).ok()?;
+                let number: serde_json::Number = serde_json::from_str(value).ok()?;
                 let magnitude = number.as_u64().or_else(|| number.as_i64().map(i64::unsigned_abs));
                 if !magnitude.is_some_and(is_card_length) {
                     return Some(());
@@ -109,8 +111,8 @@ impl Editor<'_, '_> {
                 self.apply(value, verdict, path)
             }
             Kind::Array => {
-                let items: Vec<&RawValue> = serde_json::from_str(value.get()).ok()?;
-                for (index, item) in items.into_iter().enumerate() {
+                let items: Vec<&RawValue> = serde_json::from_str(value).ok()?;
+                for (index, item) in items.into_iter().map(RawValue::get).enumerate() {
                     let item_skip = skip.and_then(|tree| tree.item(index));
                     if item_skip.is_some_and(|tree| tree.here) {
                         continue;
@@ -121,21 +123,21 @@ impl Editor<'_, '_> {
                 Some(())
             }
             Kind::Object => {
-                let members = Members::parse(value.get()).ok()?;
+                let members = Members::of_valid(value)?;
                 self.object(&members, skip, scope, path)
             }
             _ => Some(()),
         }
     }
 
-    fn apply(&mut self, value: &RawValue, verdict: Verdict, path: &Path) -> Option<()> {
+    fn apply(&mut self, value: &str, verdict: Verdict, path: &Path) -> Option<()> {
         match verdict {
             Verdict::Clean => Some(()),
             Verdict::Replace(text) => {
-                let start = value.get().as_ptr() as usize - self.base;
+                let start = value.as_ptr() as usize - self.base;
                 let mut json = String::with_capacity(text.len() + 2);
                 raw::write_string(&mut json, &text);
-                self.edits.push((start..start + value.get().len(), json));
+                self.edits.push((start..start + value.len(), json));
                 self.report.fields.push(path.render());
                 Some(())
             }

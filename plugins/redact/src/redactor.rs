@@ -105,15 +105,18 @@ impl Redactor {
     /// Whether any rule may find something in `event`, decided over its
     /// whole text in one pass; `None` when that cannot be told this way.
     ///
-    /// A string's text is a piece of the event's text when it has no escape,
-    /// between quotes, which no rule can see as word characters: so a match
-    /// in a string is a match in the event's text (which may find more, in
-    /// names, numbers and between strings, but never less). That holds only
-    /// without escapes anywhere, without anchors (`^` would see the event's
-    /// start, not the string's) and without rules that go by member names.
-    /// The router hands plugins valid JSON only, so nothing is parsed here.
+    /// With its escapes decoded, a string's text is a piece of the event's
+    /// text, between quotes, which no rule can see as word characters: so a
+    /// match in a string is a match in the event's text (which may find
+    /// more, in names, numbers and between strings, but never less). That
+    /// holds only without anchors (`^` would see the event's start, not the
+    /// string's) and without rules that go by member names. The router
+    /// hands plugins valid JSON only, so the text is not checked here.
     pub fn may_redact_event(&self, event: &str) -> Option<bool> {
-        (self.whole_text && !event.contains('\\')).then(|| self.set.is_match(event))
+        if !self.whole_text {
+            return None;
+        }
+        Some(self.set.is_match(&sluice_plugin::raw::unescaped(event)?))
     }
 
     /// Whether `name` marks its member's value as a secret, so that

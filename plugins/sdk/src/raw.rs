@@ -4,27 +4,34 @@
 //! object it holds; a plugin that rewrites a few fields and passes the rest
 //! on pays for all of them twice, once to build and once to write. Here an
 //! object is read one level deep: member names decoded, each value kept as
-//! its validated JSON text ([`RawValue`]), which a plugin reads further only
-//! where it needs to and otherwise copies to its output as it came.
+//! its JSON text, which a plugin reads further only where it needs to and
+//! otherwise copies to its output as it came.
+//!
+//! Two ways in: [`Members::parse`] checks that the text is JSON (for text
+//! from outside, such as the agent's message inside an envelope), and
+//! [`Members::of_valid`] trusts it, which the router allows for the event
+//! itself: every event a plugin receives is a JSON object the router has
+//! checked. Trusting saves the check and jumps over strings many bytes at a
+//! time.
 //!
 //! ```
 //! use sluice_plugin::raw::{self, Members};
 //! let event = Members::parse(r#"{"agent": {"id": "a-1"}, "prompt": {"text": "hi"}}"#).unwrap();
-//! let agent = Members::parse(event.get("agent").unwrap().get()).unwrap();
+//! let agent = Members::of_valid(event.get("agent").unwrap()).unwrap();
 //! assert_eq!(raw::text(agent.get("id").unwrap()).as_deref(), Some("a-1"));
 //! ```
 
 use serde::de::{self, MapAccess, Visitor};
-pub use serde_json::value::RawValue;
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
-/// The members of a JSON object: names decoded, values as their JSON text,
-/// in the order written; a repeated name keeps its last value (as
-/// `serde_json::Value` does) in its first position.
+/// The members of a JSON object: names decoded, values as their JSON text
+/// (without surrounding whitespace), in the order written; a repeated name
+/// keeps its last value (as `serde_json::Value` does) in its first position.
 #[derive(Debug, Clone, Default)]
 pub struct Members<'a> {
-    list: Vec<(Cow<'a, str>, &'a RawValue)>,
+    list: Vec<(Cow<'a, str>, &'a str)>,
     /// A name appeared more than once: the text holds values `list` does not.
     repeated: bool,
 }
@@ -42,13 +49,62 @@ impl<'a> Members<'a> {
         }
     }
 
-    /// The value of member `name`.
-    pub fn get(&self, name: &str) -> Option<&'a RawValue> {
+    /// Read an object from text that is known to be valid JSON — an event as
+    /// the router hands it over, or a value of one. Nothing is checked, so
+    /// this is only for such text: on anything else it returns `None` or
+    /// members that mean nothing (it never panics). `None` also when the
+    /// text is valid JSON but not an object.
+    pub fn of_valid(text: &'a str) -> Option<Members<'a>> {
+        let bytes = text.as_bytes();
+        let mut at = skip_space(bytes, 0);
+        if bytes.get(at) != Some(&b'{') {
+            return None;
+        }
+        at = skip_space(bytes, at + 1);
+        let mut members = Members::default();
+        if bytes.get(at) == Some(&b'}') {
+            return Some(members);
+        }
+        loop {
+            let name_end = string_end(bytes, at)?;
+            let name = text.get(at..name_end)?;
+            let name = match name.get(1..name.len() - 1)? {
+                inner if !inner.contains('\\') => Cow::Borrowed(inner),
+                _ => Cow::Owned(serde_json::from_str::<String>(name).ok()?),
+            };
+            at = skip_space(bytes, name_end);
+            if bytes.get(at) != Some(&b':') {
+                return None;
+            }
+            let start = skip_space(bytes, at + 1);
+            let end = value_end(bytes, start)?;
+            members.insert(name, text.get(start..end)?);
+            at = skip_space(bytes, end);
+            match bytes.get(at) {
+                Some(b',') => at = skip_space(bytes, at + 1),
+                Some(b'}') => return Some(members),
+                _ => return None,
+            }
+        }
+    }
+
+    fn insert(&mut self, name: Cow<'a, str>, value: &'a str) {
+        match self.list.iter_mut().find(|(k, _)| *k == name) {
+            Some(slot) => {
+                slot.1 = value;
+                self.repeated = true;
+            }
+            None => self.list.push((name, value)),
+        }
+    }
+
+    /// The value of member `name`, as JSON text.
+    pub fn get(&self, name: &str) -> Option<&'a str> {
         self.list.iter().find(|(key, _)| key == name).map(|(_, value)| *value)
     }
 
     /// The members in the order written.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &'a RawValue)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &'a str)> {
         self.list.iter().map(|(key, value)| (key.as_ref(), *value))
     }
 
@@ -69,8 +125,8 @@ impl<'a> Members<'a> {
 }
 
 impl<'a> IntoIterator for Members<'a> {
-    type Item = (Cow<'a, str>, &'a RawValue);
-    type IntoIter = std::vec::IntoIter<(Cow<'a, str>, &'a RawValue)>;
+    type Item = (Cow<'a, str>, &'a str);
+    type IntoIter = std::vec::IntoIter<(Cow<'a, str>, &'a str)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.list.into_iter()
@@ -88,10 +144,9 @@ pub enum Kind {
     Object,
 }
 
-/// The kind of a validated value.
-pub fn kind(value: &RawValue) -> Kind {
-    // serde_json keeps a RawValue without surrounding whitespace.
-    match value.get().as_bytes().first() {
+/// The kind of a value, from its JSON text.
+pub fn kind(value: &str) -> Kind {
+    match value.as_bytes().first() {
         Some(b'n') => Kind::Null,
         Some(b't' | b'f') => Kind::Bool,
         Some(b'"') => Kind::String,
@@ -103,16 +158,46 @@ pub fn kind(value: &RawValue) -> Kind {
 
 /// The text of a JSON string value, decoded (borrowed when it has no
 /// escapes); `None` for any other kind.
-pub fn text(value: &RawValue) -> Option<Cow<'_, str>> {
-    if kind(value) != Kind::String {
+pub fn text(value: &str) -> Option<Cow<'_, str>> {
+    if kind(value) != Kind::String || value.len() < 2 {
         return None;
     }
-    let raw = value.get();
+    let raw = value;
     let inner = &raw[1..raw.len() - 1];
     if !inner.contains('\\') {
         return Some(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+}
+
+/// Valid JSON text with the escapes of every string decoded, strings still
+/// between their quotes: for a search that must see strings as they read
+/// and may see the rest as it is. Borrowed when nothing is escaped; `None`
+/// if `text` is not valid JSON after all.
+pub fn unescaped(text: &str) -> Option<Cow<'_, str>> {
+    if !text.contains('\\') {
+        return Some(Cow::Borrowed(text));
+    }
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    // Outside strings there are no backslashes, and every quote opens one.
+    while let Some(found) = memchr::memchr(b'"', &bytes[at..]) {
+        let start = at + found;
+        let end = string_end(bytes, start)?;
+        out.push_str(&text[at..start]);
+        let string = &text[start..end];
+        if string.contains('\\') {
+            out.push('"');
+            out.push_str(&serde_json::from_str::<String>(string).ok()?);
+            out.push('"');
+        } else {
+            out.push_str(string);
+        }
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Some(Cow::Owned(out))
 }
 
 /// Append `text` to `out` as a JSON string, quotes included, escaped as
@@ -145,6 +230,62 @@ pub fn write_string(out: &mut String, text: &str) {
     out.push('"');
 }
 
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        at += 1;
+    }
+    at
+}
+
+/// The index just past the string that opens at `at`. Strings are most of
+/// an event's bytes: the search jumps to the next quote or backslash.
+fn string_end(bytes: &[u8], at: usize) -> Option<usize> {
+    if bytes.get(at) != Some(&b'"') {
+        return None;
+    }
+    let mut from = at + 1;
+    loop {
+        let found = from + memchr::memchr2(b'"', b'\\', bytes.get(from..)?)?;
+        if bytes[found] == b'"' {
+            return Some(found + 1);
+        }
+        from = found + 2; // a backslash and the character it escapes
+    }
+}
+
+/// The index just past the value that starts at `at`.
+fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
+    match bytes.get(at)? {
+        b'"' => string_end(bytes, at),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                match bytes.get(i)? {
+                    b'"' => {
+                        i = string_end(bytes, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let rest = bytes.get(at..)?;
+            let len = rest.iter().position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'));
+            Some(at + len.unwrap_or(rest.len()))
+        }
+    }
+}
+
 struct ObjectVisitor;
 
 impl<'de> Visitor<'de> for ObjectVisitor {
@@ -156,19 +297,12 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut list: Vec<(Cow<'de, str>, &'de RawValue)> = Vec::new();
-        let mut repeated = false;
+        let mut members = Members::default();
         while let Some(key) = map.next_key::<Name<'de>>()? {
             let value: &'de RawValue = map.next_value()?;
-            match list.iter_mut().find(|(k, _)| *k == key.0) {
-                Some(slot) => {
-                    slot.1 = value;
-                    repeated = true;
-                }
-                None => list.push((key.0, value)),
-            }
+            members.insert(key.0, value.get());
         }
-        Ok(Some(Members { list, repeated }))
+        Ok(Some(members))
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
@@ -225,13 +359,59 @@ mod tests {
     #[test]
     fn members_hold_each_value_s_text_and_the_last_of_a_repeated_name() {
         let members = Members::parse(r#" { "a" : [1, 2] , "b\"q": "x\u00e9", "c": {"d": null}, "a": 3 } "#).unwrap();
-        let seen: Vec<(&str, &str)> = members.iter().map(|(k, v)| (k, v.get())).collect();
+        let seen: Vec<(&str, &str)> = members.iter().collect();
         assert_eq!(seen, [("a", "3"), ("b\"q", r#""x\u00e9""#), ("c", r#"{"d": null}"#)]);
         assert!(members.has_repeated_names());
         assert!(!Members::parse(r#"{"a": 1, "b": {"a": 2}}"#).unwrap().has_repeated_names());
         assert_eq!(text(members.get("b\"q").unwrap()).as_deref(), Some("xé"));
         assert_eq!(kind(members.get("c").unwrap()), Kind::Object);
         assert_eq!(text(members.get("a").unwrap()), None);
+    }
+
+    /// On valid JSON, trusting reads exactly what checking reads.
+    #[test]
+    fn trusting_valid_text_reads_what_checking_reads() {
+        let texts = [
+            r#"{}"#,
+            r#" { } "#,
+            r#"{"a":1}"#,
+            "{ \"a\" :\n[ 1 , {\"b\": \"}]\\\"{[\"} ] ,\t\"c\\u0041\" : -1.5e+3 , \"d\":true,\"e\":null,\"a\":\"x\\\\\"}",
+            r#"{"s": "quote \" inside", "t": "ends with backslash \\", "u": "é ☃ 😀", "n": [[], {}, [{"x": "]"}]]}"#,
+            r#"{"nested": {"deep": {"deeper": [1, 2, {"k": "v"}]}}, "last": 0}"#,
+        ];
+        for text in texts.iter().copied().chain(include_str!("../../../bench/peer/corpus-sample.jsonl").lines()) {
+            let checked = Members::parse(text).unwrap_or_else(|err| panic!("{err}: {text}"));
+            let trusted = Members::of_valid(text).unwrap_or_else(|| panic!("not read: {text}"));
+            assert_eq!(trusted.iter().collect::<Vec<_>>(), checked.iter().collect::<Vec<_>>(), "{text}");
+            assert_eq!(trusted.has_repeated_names(), checked.has_repeated_names());
+        }
+        for other in ["[1]", "\"s\"", "1", "null"] {
+            assert!(Members::of_valid(other).is_none());
+        }
+    }
+
+    #[test]
+    fn unescaping_decodes_strings_only() {
+        let text = r#"{"a\u0041": "x\"y\\z\n\u00e9\ud83d\ude00", "n": 12, "plain": "p"}"#;
+        assert_eq!(unescaped(text).unwrap(), "{\"aA\": \"x\"y\\z\n\u{e9}\u{1f600}\", \"n\": 12, \"plain\": \"p\"}");
+        assert!(matches!(unescaped(r#"{"a": "b"}"#), Some(Cow::Borrowed(_))));
+    }
+
+    /// Text that is not JSON gives nonsense or nothing, never a panic.
+    #[test]
+    fn trusting_other_text_never_panics() {
+        let text = r#"{"a": {"b": ["c\"d", 1.5, true]}, "e": "f\\", "g": null}"#;
+        for end in 0..=text.len() {
+            for cut in [&text[..end], &text[end..]] {
+                let _ = Members::of_valid(cut);
+                let _ = unescaped(cut);
+                let mut bytes = cut.to_owned().into_bytes();
+                bytes.reverse();
+                if let Ok(reversed) = String::from_utf8(bytes) {
+                    let _ = Members::of_valid(&reversed);
+                }
+            }
+        }
     }
 
     #[test]
