@@ -152,10 +152,11 @@ fn rust_sdk() -> anyhow::Result<Vec<(String, String)>> {
             [$((concat!("sluice-plugin/src/", $file), include_str!(concat!("../../../plugins/sdk/src/", $file)))),+]
         };
     }
-    let mut files: Vec<(String, String)> = sdk!("lib.rs", "event.rs", "fields.rs", "log.rs", "time.rs")
-        .into_iter()
-        .map(|(path, text)| (path.to_owned(), text.to_owned()))
-        .collect();
+    let mut files: Vec<(String, String)> =
+        sdk!("lib.rs", "event.rs", "fields.rs", "log.rs", "projection.rs", "raw.rs", "time.rs")
+            .into_iter()
+            .map(|(path, text)| (path.to_owned(), text.to_owned()))
+            .collect();
     // In the workspace the SDK reads the contract from the repository's wit/;
     // the vendored copy carries its own.
     let lib = &mut files[0].1;
@@ -208,6 +209,25 @@ fn readme(lang: Lang, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every source file of the SDK is vendored into a new Rust plugin.
+    #[test]
+    fn the_vendored_sdk_has_every_source_file() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk/src");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&src)
+            .unwrap()
+            .map(|entry| format!("sluice-plugin/src/{}", entry.unwrap().file_name().to_string_lossy()))
+            .collect();
+        on_disk.sort();
+        let mut vendored: Vec<String> = rust_sdk()
+            .unwrap()
+            .into_iter()
+            .map(|(path, _)| path)
+            .filter(|p| p.starts_with("sluice-plugin/src/"))
+            .collect();
+        vendored.sort();
+        assert_eq!(vendored, on_disk);
+    }
 
     /// Every file of an example is in its template, so the two cannot drift.
     #[test]
