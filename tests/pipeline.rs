@@ -83,6 +83,24 @@ fn ten_thousand_events_arrive_once_in_order_and_a_restart_resumes() {
     assert_eq!(numbers(&lines), (0..10_500).collect::<Vec<_>>(), "nothing read twice after a clean stop");
 }
 
+/// `run` compiles a plugin it has not cached yet in a child process, so the
+/// compiler's memory never stays with the router; the next start loads it.
+#[test]
+fn plugins_are_compiled_by_a_child_process_into_the_cache() {
+    let scratch = Scratch::new();
+    scratch.write("logs/agent.jsonl", &events(0..10));
+    let config = two_stage_config(&scratch);
+    let log = scratch.path("sluice.log");
+    let router = Router::start_logging_to(&config, &log);
+    wait_for_lines(&scratch.path("out/events.jsonl"), 10, Duration::from_secs(60));
+    router.stop();
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("plugin compiled by a child process into the cache"), "{log}");
+    assert!(!log.contains("compiling in-process"), "{log}");
+    let cached = std::fs::read_dir(scratch.path("data/cache/plugins")).unwrap().count();
+    assert_eq!(cached, 1, "both stages run the same plugin, compiled once");
+}
+
 #[test]
 fn a_trapping_plugin_dead_letters_only_its_event_and_the_router_keeps_going() {
     let scratch = Scratch::new();

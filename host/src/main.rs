@@ -66,6 +66,10 @@ enum Command {
         #[arg(long, default_value_t = 12)]
         count: u64,
     },
+    /// Compile the component on standard input into a cache file (what
+    /// `run` starts to keep the compiler's memory out of the router).
+    #[command(name = sluice::plugins::cache::COMPILE_COMMAND, hide = true)]
+    CompilePlugin { path: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -167,7 +171,16 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(config) => config,
                 Err(errors) => return Ok(report_errors(&errors)),
             };
+            if let Ok(exe) = std::env::current_exe() {
+                sluice::plugins::cache::compile_in_child(exe);
+            }
             run_pipeline(config)
+        }
+        Command::CompilePlugin { path } => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).context("reading the component")?;
+            sluice::plugins::runtime::compile_into(&bytes, &path)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Validate { config } => {
             let topology = match load(config.as_ref()).and_then(Topology::build) {

@@ -10,9 +10,37 @@
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use wasmtime::Engine;
 use wasmtime::component::Component;
+
+/// The `sluice` executable that compiles plugins into the cache, when the
+/// router runs long enough for it to matter (see [`compile_in_child`]).
+static COMPILER: OnceLock<PathBuf> = OnceLock::new();
+
+/// The hidden subcommand of `sluice` that compiles one component from its
+/// standard input into a cache file.
+pub const COMPILE_COMMAND: &str = "__compile-plugin";
+
+/// Compile plugins that are not cached yet in a child process running
+/// `exe` (this `sluice` binary), then load them from the cache.
+///
+/// Compiling a large component takes tens of MiB of compiler memory that a
+/// process never fully gives back; the router holds only the compiled code.
+/// Set once, by the `run` command; anything else compiles in-process.
+pub fn compile_in_child(exe: PathBuf) {
+    let _ = COMPILER.set(exe);
+}
+
+/// The child's side: compile `bytes` with `engine` into `path`.
+pub fn compile_to(engine: &Engine, bytes: &[u8], path: &Path) -> anyhow::Result<()> {
+    let compiled = engine.precompile_component(bytes)?;
+    let dir = path.parent().context("a cache file has a directory")?;
+    store(dir, path, &compiled)
+}
 
 /// The sha256 of a component, as lowercase hex.
 pub fn digest(bytes: &[u8]) -> String {
@@ -43,6 +71,22 @@ pub fn load(engine: &Engine, dir: Option<&Path>, bytes: &[u8]) -> anyhow::Result
             }
         }
     }
+    if let Some(exe) = COMPILER.get() {
+        match compile_in(exe, bytes, &path) {
+            // SAFETY: as above; the child is this same binary, and the file
+            // name carries its engine's compatibility hash.
+            Ok(()) => match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(component) => {
+                    tracing::info!(path = %path.display(), "plugin compiled by a child process into the cache");
+                    return Ok((component, false));
+                }
+                Err(err) => tracing::warn!(error = %err, "plugin compiled apart is unusable; compiling in-process"),
+            },
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "could not compile a plugin apart; compiling in-process")
+            }
+        }
+    }
     let compiled = engine.precompile_component(bytes)?;
     if let Err(err) = store(dir, &path, &compiled) {
         tracing::warn!(path = %path.display(), error = %err, "could not cache compiled plugin code");
@@ -50,6 +94,21 @@ pub fn load(engine: &Engine, dir: Option<&Path>, bytes: &[u8]) -> anyhow::Result
     // SAFETY: `compiled` was just produced by this engine.
     let component = unsafe { Component::deserialize(engine, &compiled)? };
     Ok((component, false))
+}
+
+/// Run `exe __compile-plugin PATH` with `bytes` on its standard input.
+fn compile_in(exe: &Path, bytes: &[u8], path: &Path) -> anyhow::Result<()> {
+    let mut child = Command::new(exe)
+        .arg(COMPILE_COMMAND)
+        .arg(path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", exe.display()))?;
+    child.stdin.take().context("the child's stdin")?.write_all(bytes).context("sending the component")?;
+    let status = child.wait().context("waiting for the compiler")?;
+    anyhow::ensure!(status.success(), "the compiler process {status}");
+    Ok(())
 }
 
 fn store(dir: &Path, path: &Path, compiled: &[u8]) -> anyhow::Result<()> {

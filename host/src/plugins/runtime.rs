@@ -107,6 +107,16 @@ impl Drop for Runtime {
     }
 }
 
+/// Compile `bytes` into the cache file `path` for the engine a [`Runtime`]
+/// uses: the child's side of [`cache::compile_in_child`].
+pub fn compile_into(bytes: &[u8], path: &std::path::Path) -> anyhow::Result<()> {
+    let engine = Engine::new(&engine_config(true))
+        .or_else(|_| Engine::new(&engine_config(false)))
+        .map_err(anyhow::Error::from)
+        .context("creating the WebAssembly engine")?;
+    cache::compile_to(&engine, bytes, path)
+}
+
 fn engine_config(pooling: bool) -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
