@@ -65,7 +65,6 @@ mod config;
 mod edit;
 mod hash;
 mod paths;
-mod prefilter;
 mod redactor;
 mod report;
 mod rules;
@@ -96,11 +95,10 @@ impl Plugin for Redact {
     }
 
     fn process(&mut self, event: &str) -> Outcome {
-        // Most events have nothing to redact, and one streaming pass says so.
-        match prefilter::may_change(&self.redactor, self.targets.keys, event) {
-            Ok(false) => return Outcome::Keep,
-            Ok(true) => {}
-            Err(reason) => return Outcome::Fail(reason),
+        // Most events have nothing to redact; where the rules allow, one
+        // pass over the whole text says so.
+        if self.redactor.may_redact_event(event) == Some(false) {
+            return Outcome::Keep;
         }
         match edit::redact(&self.redactor, &self.targets, &mut self.scratch, event) {
             Some(None) => Outcome::Keep,
