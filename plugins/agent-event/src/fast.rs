@@ -120,7 +120,10 @@ struct Event<'a> {
 
 impl<'a> Event<'a> {
     fn new(members: Members<'a>) -> Event<'a> {
-        Event { members: members.into_iter().map(|(key, value)| (key, Top::Leaf(Out::Raw(value)))).collect() }
+        // Room for the schema's objects a mapping adds.
+        let mut list = Vec::with_capacity(members.len() + 8);
+        list.extend(members.into_iter().map(|(key, value)| (key, Top::Leaf(Out::Raw(value)))));
+        Event { members: list }
     }
 
     fn has(&self, key: &str) -> bool {
@@ -166,8 +169,8 @@ impl<'a> Event<'a> {
     fn set_field(&mut self, object: &'a str, field: &'a str, value: Out<'a>) {
         if self.open(object).is_none() {
             match self.members.iter_mut().find(|(k, _)| k == object) {
-                Some((_, top)) => *top = Top::Object(Vec::new()),
-                None => self.members.push((Cow::Borrowed(object), Top::Object(Vec::new()))),
+                Some((_, top)) => *top = Top::Object(Vec::with_capacity(4)),
+                None => self.members.push((Cow::Borrowed(object), Top::Object(Vec::with_capacity(4)))),
             }
         }
         let members = self.open(object).expect("made an object above");
