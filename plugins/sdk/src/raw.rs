@@ -337,7 +337,7 @@ impl<'de> Visitor<'de> for ObjectVisitor {
 }
 
 /// A member name, borrowed from the text unless it had escapes.
-struct Name<'de>(Cow<'de, str>);
+pub(crate) struct Name<'de>(pub(crate) Cow<'de, str>);
 
 impl<'de> serde::Deserialize<'de> for Name<'de> {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
