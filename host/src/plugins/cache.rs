@@ -105,10 +105,12 @@ fn compile_in(exe: &Path, bytes: &[u8], path: &Path) -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .spawn()
         .with_context(|| format!("starting {}", exe.display()))?;
-    child.stdin.take().context("the child's stdin")?.write_all(bytes).context("sending the component")?;
+    // Wait for the child whether or not it took the whole component, so it
+    // does not linger as a zombie; its exit status says more than the pipe.
+    let sent = child.stdin.take().context("the child's stdin")?.write_all(bytes);
     let status = child.wait().context("waiting for the compiler")?;
     anyhow::ensure!(status.success(), "the compiler process {status}");
-    Ok(())
+    sent.context("sending the component")
 }
 
 fn store(dir: &Path, path: &Path, compiled: &[u8]) -> anyhow::Result<()> {

@@ -28,18 +28,21 @@ pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
     let outer = Members::of_valid(event)?;
     let message = raw::text(outer.get("message")?)?;
     let message = message.trim_start_matches('\u{feff}');
+    // The message is text from outside: `Members::parse` checks all of it as
+    // the tree path's parse would, so the fast path refuses what that refuses.
     let mut agent = Event::new(Members::parse(message).ok()?);
     if ["resourceLogs", "resourceSpans", "resource_logs", "resource_spans"].iter().any(|k| agent.has(k)) {
         return None;
     }
     agent.apply_mapping(&config.mapping)?;
     agent.canonicalise()?;
-    if !agent.has("time") {
-        // The sender's time, else the arrival time (as the tree path does).
-        let syslog = outer.get("syslog").and_then(Members::of_valid);
-        let sent = syslog.and_then(|syslog| syslog.get("timestamp")).and_then(utc);
-        let time = sent.or_else(|| outer.get("received_at").and_then(utc))?;
-        agent.set_top(Cow::Borrowed("time"), Out::string(&time));
+    // In the tree path's order: the sender's time, then the envelope's
+    // members, then the arrival time for an event still without one.
+    if !agent.has("time")
+        && let Some(sent) =
+            outer.get("syslog").and_then(Members::of_valid).and_then(|s| s.get("timestamp").and_then(utc))
+    {
+        agent.set_top(Cow::Borrowed("time"), Out::string(&sent));
     }
     for (key, value) in outer {
         if key == "message" {
@@ -48,6 +51,17 @@ pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
         if PROVENANCE.contains(&key.as_ref()) || !agent.has(&key) {
             agent.set_top(key, Out::Raw(value));
         }
+    }
+    if !agent.has("time") {
+        let received = match agent.top("received_at")? {
+            Top::Leaf(out) => Timestamp::parse_rfc3339(&out.text()?)?.to_rfc3339_utc()?,
+            Top::Object(_) => return None,
+        };
+        agent.set_top(Cow::Borrowed("time"), Out::string(&received));
+    }
+    // Something in the message could not be read on the way.
+    if agent.unreadable {
+        return None;
     }
     Some(agent.write())
 }
@@ -116,6 +130,9 @@ enum Top<'a> {
 /// The agent's event, one level deep.
 struct Event<'a> {
     members: Vec<(Cow<'a, str>, Top<'a>)>,
+    /// An object of the message could not be read (it cannot happen to
+    /// checked text, but if it did, the tree path would decide).
+    unreadable: bool,
 }
 
 impl<'a> Event<'a> {
@@ -123,7 +140,7 @@ impl<'a> Event<'a> {
         // Room for the schema's objects a mapping adds.
         let mut list = Vec::with_capacity(members.len() + 8);
         list.extend(members.into_iter().map(|(key, value)| (key, Top::Leaf(Out::Raw(value)))));
-        Event { members: list }
+        Event { members: list, unreadable: false }
     }
 
     fn has(&self, key: &str) -> bool {
@@ -149,8 +166,11 @@ impl<'a> Event<'a> {
             if raw::kind(value) != Kind::Object {
                 return None;
             }
-            // Part of the message, which `Members::parse` has checked.
-            let members = Members::of_valid(value)?;
+            // Part of the message, which `Members::parse` has checked whole.
+            let Some(members) = Members::of_valid(value) else {
+                self.unreadable = true;
+                return None;
+            };
             *top = Top::Object(members.into_iter().map(|(k, v)| (k, Out::Raw(v))).collect());
         }
         match top {
@@ -250,6 +270,11 @@ impl<'a> Event<'a> {
             if let Some(value) = value {
                 writes.push((target, value));
             }
+        }
+        // A source read by two rules: the tree path looks it up again when
+        // it removes it the second time, which may find another value.
+        if moved.iter().enumerate().any(|(i, a)| moved[..i].contains(a)) {
+            return None;
         }
         for location in &moved {
             self.remove(location);
@@ -390,6 +415,7 @@ impl<'a> Event<'a> {
 }
 
 /// Where a mapping source was found.
+#[derive(PartialEq, Eq)]
 enum Location {
     Top(String),
     Field(String, String),
@@ -546,6 +572,22 @@ mod tests {
     /// The envelope a source wraps it in; sometimes with extras.
     fn envelope(rng: &mut Rng, agent: &Value) -> String {
         let mut message = agent.to_string();
+        // Text serde_json refuses when it builds values, though it skips
+        // over it: a lone surrogate in a name or a string, a number out of
+        // range, nesting too deep.
+        let huge = "1".repeat(400);
+        let unreadable = [
+            r#""extra": {"\udc00": 1}"#.to_owned(),
+            r#""authz": {"decision": "maybe", "\udc00": 1}"#.to_owned(),
+            r#""text": "lone \ud800 surrogate""#.to_owned(),
+            r#""extra": 1e400"#.to_owned(),
+            format!(r#""extra": {huge}"#),
+            format!(r#""deep": {}1{}"#, "[".repeat(130), "]".repeat(130)),
+        ];
+        if rng.chance(4) && message.len() > 2 {
+            let bad = &unreadable[(rng.next() % unreadable.len() as u64) as usize];
+            message = format!("{{{bad}, {}", &message[1..]);
+        }
         if rng.chance(3) && message.len() > 2 {
             message = format!("{{\"dup\": 1, {}, \"dup\": 2}}", &message[1..message.len() - 1]);
         }
@@ -563,6 +605,9 @@ mod tests {
         }
         if rng.chance(3) {
             envelope["received_at"] = json!("not a time");
+        }
+        if rng.chance(5) {
+            envelope["time"] = json!("2025-01-01T00:00:00Z"); // not provenance: the agent's own time wins
         }
         if rng.chance(2) {
             envelope["message"] = json!({"not": "a string"});
@@ -593,6 +638,11 @@ mod tests {
             config(
                 json!({"event.kind": {"value": "prompt"}, "event.id": "event_id", "time": "ts", "agent": {"value": {"id": "c"}}}),
             ),
+            // One source read by two rules, with a flat and a nested form.
+            config(json!({
+                "event.kind": "kind", "event.id": "event_id", "time": "ts",
+                "destination.host": "dest.host", "destination.service": "dest.host",
+            })),
         ]
     }
 

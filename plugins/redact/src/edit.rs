@@ -9,15 +9,17 @@
 //! at the end of the object.
 //!
 //! What this does not do — member names (`keys`), a rule in mode `drop`, a
-//! name repeated within an object, an event that already has a `redaction`
-//! record to add to — returns `None`, and the event takes the walk, which
-//! handles everything. The tests hold the two to the same output.
+//! name repeated within an object (the walk writes such an event anew, so
+//! that no earlier value stays in the text unseen), nesting deeper than 64,
+//! an event that already has a `redaction` record to add to — returns
+//! `None`, and the event takes the walk, which handles everything. The tests
+//! hold the two to the same output.
 
 use crate::paths::{PathTree, Scope};
 use crate::redactor::{Redactor, Scratch, Verdict};
 use crate::walk::{Key, Path, Report, Targets, is_card_length, targets};
 use serde_json::value::RawValue;
-use sluice_plugin::raw::{self, Kind, Members};
+use sluice_plugin::raw::{self, Kind, Members, repeats_a_name};
 use std::ops::Range;
 
 /// `Some(None)`: nothing to redact; `Some(Some(json))`: the redacted event;
@@ -34,6 +36,7 @@ pub fn redact(redactor: &Redactor, targets: &Targets, scratch: &mut Scratch, eve
     let mut editor = Editor {
         redactor,
         scratch,
+        depth: 0,
         base: event.as_ptr() as usize,
         edits: Vec::new(),
         report: Report { counts: vec![0; redactor.names().len()], fields: Vec::new(), dropped: Vec::new() },
@@ -49,9 +52,16 @@ pub fn redact(redactor: &Redactor, targets: &Targets, scratch: &mut Scratch, eve
     Some(Some(editor.write(event)))
 }
 
+/// Objects and lists nested deeper than this are left to the walk, whose
+/// parse has serde_json's limit: the edit recurses, and must not run out of
+/// stack on a hostile event.
+const MAX_DEPTH: usize = 64;
+
 struct Editor<'r, 's> {
     redactor: &'r Redactor,
     scratch: &'s mut Scratch,
+    /// How deep in objects and lists the edit is.
+    depth: usize,
     /// Where the event's text starts in memory: every value read in place
     /// lies within it, so its offset is its address minus this.
     base: usize,
@@ -77,10 +87,15 @@ impl Editor<'_, '_> {
         let mut sorted: Vec<(&str, &str)> = members.iter().collect();
         sorted.sort_unstable_by_key(|(key, _)| *key);
         for (key, value) in sorted {
-            if root && key == "redaction" {
+            // What is left alone is still checked for a name given twice,
+            // so that an event is written anew whichever part repeats one.
+            let Some((member_skip, member_scope)) = targets(key, skip, scope).filter(|_| !(root && key == "redaction"))
+            else {
+                if repeats_a_name(value) {
+                    return None;
+                }
                 continue;
-            }
-            let Some((member_skip, member_scope)) = targets(key, skip, scope) else { continue };
+            };
             let path = &Path { parent: Some(path), key: Key::Name(key) };
             let by_name = match raw::text(value) {
                 Some(text) if member_scope.is_all() => self.redactor.redact_member(key, &text, &mut self.report.counts),
@@ -110,21 +125,30 @@ impl Editor<'_, '_> {
                 let verdict = self.redactor.redact(&number.to_string(), self.scratch, &mut self.report.counts);
                 self.apply(value, verdict, path)
             }
+            Kind::Array | Kind::Object if self.depth >= MAX_DEPTH => None,
             Kind::Array => {
                 let items: Vec<&RawValue> = serde_json::from_str(value).ok()?;
+                self.depth += 1;
                 for (index, item) in items.into_iter().map(RawValue::get).enumerate() {
                     let item_skip = skip.and_then(|tree| tree.item(index));
-                    if item_skip.is_some_and(|tree| tree.here) {
+                    let item_scope = scope.item(index).filter(|_| !item_skip.is_some_and(|tree| tree.here));
+                    let Some(item_scope) = item_scope else {
+                        if repeats_a_name(item) {
+                            return None;
+                        }
                         continue;
-                    }
-                    let Some(item_scope) = scope.item(index) else { continue };
+                    };
                     self.value(item, item_skip, item_scope, &Path { parent: Some(path), key: Key::Index(index) })?;
                 }
+                self.depth -= 1;
                 Some(())
             }
             Kind::Object => {
                 let members = Members::of_valid(value)?;
-                self.object(&members, skip, scope, path)
+                self.depth += 1;
+                self.object(&members, skip, scope, path)?;
+                self.depth -= 1;
+                Some(())
             }
             _ => Some(()),
         }
@@ -209,6 +233,8 @@ mod tests {
             );
             events.push(format!(r#"{{ "spaced" : "{secret}" , "escaped\u0041" : "a\u0040b.example.com" }}"#));
             events.push(format!(r#"{{"dup": "{secret}", "dup": "clean"}}"#));
+            events.push(format!(r#"{{"a": {{"dup": "{secret}", "dup": "clean"}}, "b": 1}}"#));
+            events.push(format!(r#"{{"deep": {}"{secret}"{}}}"#, "[".repeat(100), "]".repeat(100)));
             events.push(json!({"nested": {"redaction": secret}, "empty": {}, "list": []}).to_string());
         }
         events.push("{}".to_owned());
@@ -236,6 +262,9 @@ mod tests {
             let mut plugin = Redact::configure(config.clone()).unwrap();
             for event in events() {
                 let Some(may_change) = plugin.redactor.may_redact_event(&event) else { continue };
+                if sluice_plugin::raw::repeats_a_name(&event) {
+                    continue; // written anew for that alone, secret or not
+                }
                 checked += 1;
                 if let Outcome::Replace(_) = plugin.by_walk(&event) {
                     assert!(may_change, "config {config}, event {event}");
@@ -248,6 +277,23 @@ mod tests {
         assert_eq!(plugin.redactor.may_redact_event(r#"{"a":"AKIAIOSFODNN7EXAMPLE"}"#), None);
         let by_name = Redact::configure(json!({})).unwrap();
         assert_eq!(by_name.redactor.may_redact_event(r#"{"password":"hunter2"}"#), None, "a rule by member names");
+    }
+
+    /// No planted secret is in what the plugin passes on, whichever way it
+    /// took: the text it returns, or the text it keeps.
+    #[test]
+    fn no_secret_survives_in_the_text_passed_on() {
+        let mut plugin = Redact::configure(json!({})).unwrap();
+        for event in events() {
+            let text = match plugin.process(&event) {
+                Outcome::Keep => event.clone(),
+                Outcome::Replace(json) => json,
+                other => panic!("{other:?} for {event}"),
+            };
+            for secret in ["AKIAIOSFODNN7EXAMPLE", "bob.smith@example.com", "4111111111111111", "hunter2hunter2"] {
+                assert!(!text.contains(secret), "{secret} survives in {text}");
+            }
+        }
     }
 
     /// Wherever the text is edited, the result is the walk's.

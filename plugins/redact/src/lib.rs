@@ -111,16 +111,20 @@ impl Plugin for Redact {
 impl Redact {
     /// The general way, for what editing in place does not do: parse the
     /// event, walk it, write it out.
-    fn by_walk(&mut self, event: &str) -> Outcome {
-        let mut event = match parse_object(event) {
+    fn by_walk(&mut self, event_text: &str) -> Outcome {
+        let mut event = match parse_object(event_text) {
             Ok(event) => event,
             Err(reason) => return Outcome::Fail(reason),
         };
         let report = walk::redact_event(&self.redactor, &self.targets, &mut self.scratch, &mut event);
-        if report.is_empty() {
+        // The tree holds one value of a name given twice; the text handed on
+        // with `Keep` would still hold the other, unredacted.
+        if report.is_empty() && !sluice_plugin::raw::repeats_a_name(event_text) {
             return Outcome::Keep;
         }
-        report::record(&mut event, self.redactor.names(), report);
+        if !report.is_empty() {
+            report::record(&mut event, self.redactor.names(), report);
+        }
         Outcome::Replace(sluice_plugin::object_to_json(&event))
     }
 }

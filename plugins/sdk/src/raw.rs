@@ -22,8 +22,8 @@
 //! ```
 
 use serde::de::{self, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The members of a JSON object: names decoded, values as their JSON text
@@ -34,17 +34,26 @@ pub struct Members<'a> {
     list: Vec<(Cow<'a, str>, &'a str)>,
     /// A name appeared more than once: the text holds values `list` does not.
     repeated: bool,
+    /// Where each name is in `list`, once there are too many names to look
+    /// through one by one (a hostile object may have tens of thousands).
+    index: Option<BTreeMap<Cow<'a, str>, usize>>,
 }
+
+/// Names looked up one by one in an object up to this size.
+const LINEAR: usize = 32;
 
 impl<'a> Members<'a> {
     /// Read the object that `text` holds, or say why it is not one, with the
     /// reasons [`parse_object`](crate::parse_object) gives.
     pub fn parse(text: &'a str) -> Result<Members<'a>, String> {
+        // Every check serde_json makes when it builds a value (grammar,
+        // escapes and surrogates, number ranges, nesting), without building
+        // one; the text is then valid, and read as such.
         let mut de = serde_json::Deserializer::from_str(text);
-        let members = de::Deserializer::deserialize_any(&mut de, ObjectVisitor).and_then(|m| de.end().map(|()| m));
-        match members {
-            Ok(Some(members)) => Ok(members),
-            Ok(None) => Err("event is JSON but not an object".to_owned()),
+        let object = de::DeserializeSeed::deserialize(Check, &mut de).and_then(|object| de.end().map(|()| object));
+        match object {
+            Ok(true) => Members::of_valid(text).ok_or_else(|| "event is not valid JSON".to_owned()),
+            Ok(false) => Err("event is JSON but not an object".to_owned()),
             Err(err) => Err(format!("event is not valid JSON: {err}")),
         }
     }
@@ -91,22 +100,36 @@ impl<'a> Members<'a> {
     /// Most events' objects have fewer than a few dozen members: growing the
     /// list one push at a time showed in profiles.
     fn with_capacity(members: usize) -> Members<'a> {
-        Members { list: Vec::with_capacity(members), repeated: false }
+        Members { list: Vec::with_capacity(members), repeated: false, index: None }
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.list.iter().position(|(key, _)| key == name),
+        }
     }
 
     fn insert(&mut self, name: Cow<'a, str>, value: &'a str) {
-        match self.list.iter_mut().find(|(k, _)| *k == name) {
-            Some(slot) => {
-                slot.1 = value;
-                self.repeated = true;
-            }
-            None => self.list.push((name, value)),
+        if let Some(at) = self.position(&name) {
+            self.list[at].1 = value;
+            self.repeated = true;
+            return;
         }
+        if let Some(index) = &mut self.index {
+            index.insert(name.clone(), self.list.len());
+        } else if self.list.len() == LINEAR {
+            let mut index: BTreeMap<Cow<'a, str>, usize> =
+                self.list.iter().enumerate().map(|(at, (key, _))| (key.clone(), at)).collect();
+            index.insert(name.clone(), self.list.len());
+            self.index = Some(index);
+        }
+        self.list.push((name, value));
     }
 
     /// The value of member `name`, as JSON text.
     pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.list.iter().find(|(key, _)| key == name).map(|(_, value)| *value)
+        self.position(name).map(|at| self.list[at].1)
     }
 
     /// The members in the order written.
@@ -165,15 +188,26 @@ pub fn kind(value: &str) -> Kind {
 /// The text of a JSON string value, decoded (borrowed when it has no
 /// escapes); `None` for any other kind.
 pub fn text(value: &str) -> Option<Cow<'_, str>> {
-    if kind(value) != Kind::String || value.len() < 2 {
-        return None;
-    }
-    let raw = value;
-    let inner = &raw[1..raw.len() - 1];
+    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
     if !inner.contains('\\') {
         return Some(Cow::Borrowed(inner));
     }
-    serde_json::from_str::<String>(raw).ok().map(Cow::Owned)
+    serde_json::from_str::<String>(value).ok().map(Cow::Owned)
+}
+
+/// Whether valid JSON `text` gives a name twice in any one object, at any
+/// depth. Readers keep one of the values (serde_json the last), but the
+/// others are still in the text: a plugin that passes the text on unchanged
+/// after reading it as a tree passes them on unseen.
+pub fn repeats_a_name(text: &str) -> bool {
+    match kind(text) {
+        Kind::Object => Members::of_valid(text).is_none_or(|members| {
+            members.has_repeated_names() || members.iter().any(|(_, value)| repeats_a_name(value))
+        }),
+        Kind::Array => serde_json::from_str::<Vec<&serde_json::value::RawValue>>(text)
+            .map_or(true, |items| items.iter().any(|item| repeats_a_name(item.get()))),
+        _ => false,
+    }
 }
 
 /// Valid JSON text with the escapes of every string decoded, strings still
@@ -292,47 +326,55 @@ fn value_end(bytes: &[u8], at: usize) -> Option<usize> {
     }
 }
 
-struct ObjectVisitor;
+/// A value checked as serde_json checks what it builds: numbers are read
+/// (so out of range is an error), strings and names decoded (so a lone
+/// surrogate is), nesting counted. `true` when it is an object.
+struct Check;
 
-impl<'de> Visitor<'de> for ObjectVisitor {
-    /// `None` when the value is valid JSON but not an object.
-    type Value = Option<Members<'de>>;
+impl<'de> de::DeserializeSeed<'de> for Check {
+    type Value = bool;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(Check)
+    }
+}
+
+impl<'de> Visitor<'de> for Check {
+    type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Members::with_capacity(map.size_hint().unwrap_or(16));
-        while let Some(key) = map.next_key::<Name<'de>>()? {
-            let value: &'de RawValue = map.next_value()?;
-            members.insert(key.0, value.get());
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while map.next_key::<Name<'de>>()?.is_some() {
+            map.next_value_seed(Check)?;
         }
-        Ok(Some(members))
+        Ok(true)
     }
 
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-        Ok(None)
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element_seed(Check)?.is_some() {}
+        Ok(false)
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
     }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
     }
 }
 
@@ -421,8 +463,51 @@ mod tests {
     }
 
     #[test]
+    fn many_names_and_deep_nesting_are_handled_as_serde_handles_them() {
+        let many: Vec<String> = (0..5000).map(|n| format!("\"k{n}\": {n}")).collect();
+        let text = format!("{{{}, \"k7\": \"again\"}}", many.join(","));
+        for members in [Members::parse(&text).unwrap(), Members::of_valid(&text).unwrap()] {
+            assert_eq!(members.len(), 5000);
+            assert_eq!(members.get("k7"), Some("\"again\""));
+            assert_eq!(members.get("k4999"), Some("4999"));
+            assert!(members.has_repeated_names());
+        }
+        let deep = |n: usize| format!("{{\"a\": {}1{}}}", "[".repeat(n), "]".repeat(n));
+        // The deepest serde_json accepts, then one more.
+        let ok = (1..200).take_while(|n| crate::parse_object(&deep(*n)).is_ok()).last().unwrap();
+        assert!(Members::parse(&deep(ok)).is_ok(), "{ok}");
+        assert_eq!(Members::parse(&deep(ok + 1)).unwrap_err(), crate::parse_object(&deep(ok + 1)).unwrap_err());
+    }
+
+    #[test]
+    fn repeated_names_are_found_at_any_depth() {
+        assert!(!repeats_a_name(r#"{"a": {"a": [{"a": 1}, {"a": 2}]}, "b": 1}"#));
+        assert!(repeats_a_name(r#"{"a": 1, "a": 2}"#));
+        assert!(repeats_a_name(r#"{"a": {"b": [1, {"c": "s", "c": "t"}]}}"#));
+        assert!(!repeats_a_name("[1, \"x\"]") && !repeats_a_name("\"x\""));
+    }
+
+    #[test]
+    fn text_reads_only_strings() {
+        assert_eq!(text("\"a\\u0041\"").as_deref(), Some("aA"));
+        for other in ["\"", "\"é", "12", "\"x\\\"", ""] {
+            assert_eq!(text(other), None, "{other}");
+        }
+    }
+
+    #[test]
     fn refuses_with_the_reasons_of_parse_object() {
-        for bad in [r#"{"a": }"#, r#"{"a": 1} x"#, "", r#"{"a": "\x"}"#] {
+        let huge = format!(r#"{{"n": {}}}"#, "1".repeat(400));
+        for bad in [
+            r#"{"a": }"#,
+            r#"{"a": 1} x"#,
+            "",
+            r#"{"a": "\x"}"#,
+            r#"{"a": {"\udc00": 1}}"#,
+            r#"{"a": ["\ud800"]}"#,
+            r#"{"a": 1e400}"#,
+            &huge,
+        ] {
             assert_eq!(Members::parse(bad).unwrap_err(), crate::parse_object(bad).unwrap_err(), "{bad}");
         }
         for other in ["[1]", "\"s\"", "1", "null"] {
