@@ -15,31 +15,37 @@ mod mapping;
 mod safe;
 
 use serde_json::Value;
+use sluice_plugin::projection::Projection;
 use sluice_plugin::{Outcome, Plugin, export_plugin, log};
 
 /// The plugin instance.
 pub struct Leef {
     formatter: format::Formatter,
+    /// The fields the mapping reads: the rest of each event is skipped, not built.
+    fields: Projection,
     tally: safe::Tally,
 }
 
 impl Plugin for Leef {
     fn configure(config: Value) -> Result<Self, String> {
-        let (formatter, replaced) = format::Formatter::new(config::Settings::parse(&config)?);
+        let settings = config::Settings::parse(&config)?;
+        let sources =
+            std::iter::once(&settings.event_id).chain(settings.attributes.entries().iter().map(|(_, source)| source));
+        let fields = Projection::new(sources.flat_map(|source| source.paths_read()));
+        let (formatter, replaced) = format::Formatter::new(settings);
         if replaced > 0 {
             log::warn(
                 "the configured header fields hold characters LEEF cannot carry; each is replaced by a space",
                 &[("characters", &replaced.to_string())],
             );
         }
-        Ok(Leef { formatter, tally: safe::Tally::default() })
+        Ok(Leef { formatter, fields, tally: safe::Tally::default() })
     }
 
     fn process(&mut self, event: &str) -> Outcome {
-        let event = match serde_json::from_str::<Value>(event) {
-            Ok(event @ Value::Object(_)) => event,
-            Ok(_) => return Outcome::Fail("event is JSON but not an object".to_owned()),
-            Err(err) => return Outcome::Fail(format!("event is not valid JSON: {err}")),
+        let event = match self.fields.parse(event) {
+            Ok(event) => event,
+            Err(reason) => return Outcome::Fail(reason),
         };
         let (line, replaced) = self.formatter.format(&event);
         if self.tally.add(&replaced) {
