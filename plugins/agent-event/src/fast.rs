@@ -54,7 +54,7 @@ pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
     }
     if !agent.has("time") {
         let received = match agent.top("received_at")? {
-            Top::Leaf(out) => Timestamp::parse_rfc3339(&out.text()?)?.to_rfc3339_utc()?,
+            Top::Leaf(out) => utc(out.json())?,
             Top::Object(_) => return None,
         };
         agent.set_top(Cow::Borrowed("time"), Out::string(&received));
@@ -93,26 +93,11 @@ impl<'a> Out<'a> {
     }
 
     fn kind(&self) -> Kind {
-        match self {
-            Out::Raw(value) => raw::kind(value),
-            // Only strings and numbers are written anew, plus constants.
-            Out::Json(json) => match json.as_bytes().first() {
-                Some(b'"') => Kind::String,
-                Some(b'{') => Kind::Object,
-                Some(b'[') => Kind::Array,
-                Some(b'n') => Kind::Null,
-                Some(b't' | b'f') => Kind::Bool,
-                _ => Kind::Number,
-            },
-        }
+        raw::kind(self.json())
     }
 
     fn text(&self) -> Option<Cow<'_, str>> {
-        match self {
-            Out::Raw(value) => raw::text(value),
-            Out::Json(json) if json.starts_with('"') => serde_json::from_str::<String>(json).ok().map(Cow::Owned),
-            Out::Json(_) => None,
-        }
+        raw::text(self.json())
     }
 
     /// The value as a tree, for the few small values the schema reads.

@@ -17,7 +17,7 @@
 
 use crate::paths::{PathTree, Scope};
 use crate::redactor::{Redactor, Scratch, Verdict};
-use crate::walk::{Key, Path, Report, Targets, is_card_length, targets};
+use crate::walk::{Key, Path, Report, Targets, card_length, targets};
 use serde_json::value::RawValue;
 use sluice_plugin::raw::{self, Kind, Members, repeats_a_name};
 use std::ops::Range;
@@ -118,8 +118,7 @@ impl Editor<'_, '_> {
             }
             Kind::Number if scope.is_all() => {
                 let number: serde_json::Number = serde_json::from_str(value).ok()?;
-                let magnitude = number.as_u64().or_else(|| number.as_i64().map(i64::unsigned_abs));
-                if !magnitude.is_some_and(is_card_length) {
+                if !card_length(&number) {
                     return Some(());
                 }
                 let verdict = self.redactor.redact(&number.to_string(), self.scratch, &mut self.report.counts);

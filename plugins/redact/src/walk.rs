@@ -233,11 +233,7 @@ pub fn targets<'t>(
 }
 
 /// An integer of 13 digits or more: as long as the shortest card number.
-fn card_length(number: &serde_json::Number) -> bool {
-    number.as_u64().or_else(|| number.as_i64().map(i64::unsigned_abs)).is_some_and(is_card_length)
-}
-
-/// Whether a magnitude has 13 digits or more.
-pub fn is_card_length(magnitude: u64) -> bool {
-    magnitude >= 1_000_000_000_000
+pub fn card_length(number: &serde_json::Number) -> bool {
+    const SHORTEST: u64 = 1_000_000_000_000;
+    number.as_u64().or_else(|| number.as_i64().map(i64::unsigned_abs)).is_some_and(|n| n >= SHORTEST)
 }
