@@ -135,10 +135,18 @@ path = "{dead}"
         out = scratch.path("out.jsonl").display(),
         dead = scratch.path("dead.jsonl").display(),
     );
-    let router = Router::start(&scratch.write("sluice.toml", &config));
+    let log = scratch.path("sluice.log");
+    let router = Router::start_logging_to(&scratch.write("sluice.toml", &config), &log);
     let out = wait_for_lines(&scratch.path("out.jsonl"), 3, Duration::from_secs(60));
     let dead = wait_for_lines(&scratch.path("dead.jsonl"), 2, Duration::from_secs(60));
     router.stop();
+
+    // The overrun was retried once on a fresh instance before it was
+    // dead-lettered; the trap was not retried.
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("plugin call overran its deadline; retrying the batch once"), "{log}");
+    let counts = log.lines().find(|l| l.contains("final counts") && l.contains("component=risky")).unwrap();
+    assert!(counts.contains(" errors=2 ") && counts.contains(" retries=1"), "{counts}");
 
     let delivered: Vec<String> =
         out.iter().map(|l| serde_json::from_str::<Value>(l).unwrap()["message"].as_str().unwrap().to_owned()).collect();

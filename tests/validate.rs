@@ -68,6 +68,30 @@ type = "stdout"
     );
 }
 
+/// A plugin's message is for an operator's terminal: a 10 MB one is cut to a
+/// readable length, saying how much was cut. (A generous deadline: writing
+/// 10 MB must not overrun on a loaded machine.)
+#[test]
+fn a_huge_config_error_from_a_plugin_is_cut() {
+    let scratch = Scratch::new();
+    let config = scratch.write(
+        "huge.toml",
+        &format!(
+            "data_dir = \"{}\"\n[sources.in]\ntype = \"stdin\"\n[transforms.t]\ntype = \"wasm\"\nplugin = \"{}\"\n\
+             inputs = [\"in\"]\nconfig = {{ refuse_huge = true }}\n\
+             limits = {{ deadline_ms = 10000 }}\n[sinks.out]\ntype = \"stdout\"\ninputs = [\"t\"]\n",
+            scratch.path("data").display(),
+            test_plugin("misbehave"),
+        ),
+    );
+    let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr:.2000}");
+    assert!(stderr.len() < 5_000, "{} bytes of errors: {stderr:.2000}", stderr.len());
+    assert!(stderr.contains("rejected its config: config key `refuse_huge` is set: éé"), "{stderr:.2000}");
+    assert!(stderr.contains("é… (10,483,826 more bytes cut)"), "{stderr:.2000}");
+}
+
 #[test]
 fn a_file_that_is_not_a_component_is_reported_with_its_transform() {
     let scratch = Scratch::new();

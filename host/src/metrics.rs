@@ -16,6 +16,7 @@ pub struct ComponentMetrics {
     errors: AtomicU64,
     reloads: AtomicU64,
     reload_failures: AtomicU64,
+    retries: AtomicU64,
 }
 
 /// A snapshot of one component's counters.
@@ -35,6 +36,8 @@ pub struct Counts {
     pub reloads: u64,
     /// New plugin versions rejected (did not compile, `configure` refused …).
     pub reload_failures: u64,
+    /// Batches run a second time after a plugin call overran its deadline.
+    pub retries: u64,
 }
 
 impl ComponentMetrics {
@@ -83,6 +86,13 @@ impl ComponentMetrics {
         tracing::error!(component = %self.id, plugin, %reason, "plugin reload rejected; the running version stays");
     }
 
+    /// A plugin call overran its deadline; its batch is run once more.
+    pub fn retried(&self, reason: &dyn std::fmt::Display) {
+        let retries = self.retries.fetch_add(1, Ordering::Relaxed) + 1;
+        tracing::warn!(component = %self.id, retries, %reason,
+            "plugin call overran its deadline; retrying the batch once on a fresh instance");
+    }
+
     pub fn counts(&self) -> Counts {
         Counts {
             received: self.received.load(Ordering::Relaxed),
@@ -92,6 +102,7 @@ impl ComponentMetrics {
             errors: self.errors.load(Ordering::Relaxed),
             reloads: self.reloads.load(Ordering::Relaxed),
             reload_failures: self.reload_failures.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
         }
     }
 }

@@ -5,9 +5,11 @@
 //! pre-linked `InstancePre`; each worker owns an [`Instance`] in its own
 //! `Store`, so the hot path takes no locks. Every call runs under an epoch
 //! deadline and a memory cap; a trap poisons only its `Store`, which the
-//! caller replaces from the same `InstancePre` in microseconds.
+//! caller replaces from the same `InstancePre` in microseconds. Whatever text
+//! the guest hands back as a message is cut by [`guest_text::bounded`].
 
 use super::cache;
+use super::guest_text;
 use super::sandbox::{GuestOutput, HostState, MemoryLimiter};
 use anyhow::{Context, anyhow};
 use std::fmt;
@@ -203,7 +205,8 @@ impl Plugin {
         self.load_time
     }
 
-    /// A fresh instance in its own store, with `configure(config)` called.
+    /// A fresh instance in its own store, with `configure(config)` called and
+    /// warmed up (see [`Instance::warm_up`]).
     ///
     /// `component` tags the plugin's log lines (the transform id).
     pub fn instantiate(&self, component: &str, config_json: &str, limits: Limits) -> anyhow::Result<Instance> {
@@ -222,8 +225,17 @@ impl Plugin {
         let result = bindings.call_configure(&mut store, config_json);
         output.forward_to_log(component, &self.name);
         match result {
-            Ok(Ok(())) => Ok(Instance { store, bindings, output, limits, plugin: self.name.clone() }),
-            Ok(Err(message)) => Err(anyhow!("plugin `{}` rejected its config: {message}", self.name)),
+            Ok(Ok(())) => {
+                let mut instance = Instance { store, bindings, output, limits, plugin: self.name.clone() };
+                instance
+                    .warm_up()
+                    .map_err(|failure| anyhow!(failure))
+                    .with_context(|| format!("warming plugin `{}` up with an empty batch", self.name))?;
+                Ok(instance)
+            }
+            Ok(Err(message)) => {
+                Err(anyhow!("plugin `{}` rejected its config: {}", self.name, guest_text::bounded(message)))
+            }
             Err(err) => Err(anyhow!(
                 "plugin `{}` failed in configure: {}",
                 self.name,
@@ -240,11 +252,31 @@ fn deadline_ticks(deadline: Duration) -> u64 {
 
 /// Why a call failed; the text becomes the dead-letter reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallFailure(pub String);
+pub struct CallFailure {
+    reason: String,
+    overran: bool,
+}
+
+impl CallFailure {
+    pub fn new(reason: impl Into<String>) -> Self {
+        CallFailure { reason: reason.into(), overran: false }
+    }
+
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// Whether the call was interrupted at its deadline: the one failure that
+    /// a loaded machine, not the plugin and its input, may have caused. A trap
+    /// or running out of memory happens again on the same input.
+    pub fn overran_deadline(&self) -> bool {
+        self.overran
+    }
+}
 
 impl fmt::Display for CallFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.reason)
     }
 }
 
@@ -266,11 +298,16 @@ impl Instance {
         let result = self.bindings.call_process(&mut self.store, batch);
         let component = self.store.data().component().to_owned();
         match result {
-            Ok(outcomes) if outcomes.len() == batch.len() => {
+            Ok(mut outcomes) if outcomes.len() == batch.len() => {
                 self.output.forward_to_log(&component, &self.plugin);
+                for outcome in &mut outcomes {
+                    if let Outcome::Fail(reason) = outcome {
+                        *reason = guest_text::bounded(std::mem::take(reason));
+                    }
+                }
                 Ok(outcomes)
             }
-            Ok(outcomes) => Err(CallFailure(format!(
+            Ok(outcomes) => Err(CallFailure::new(format!(
                 "plugin `{}` returned {} outcomes for {} events",
                 self.plugin,
                 outcomes.len(),
@@ -279,17 +316,37 @@ impl Instance {
             Err(err) => {
                 let reason = describe_failure(&err, self.store.data(), &self.output, self.limits);
                 self.output.forward_to_log(&component, &self.plugin);
-                Err(CallFailure(format!("plugin `{}` {reason}", self.plugin)))
+                let overran = interrupted(&err, self.store.data());
+                Err(CallFailure { reason: format!("plugin `{}` {reason}", self.plugin), overran })
             }
         }
     }
+
+    /// Call `process` once with an empty batch, under the deadline.
+    ///
+    /// This warms what a first call pays for whatever it is given: the pages
+    /// of the instance's code and memory the call touches, wasmtime's lazily
+    /// initialised tables, and the guest's own first-call initialisation
+    /// (runtime and language glue, state built on the first `process`). It
+    /// passes no events, so a plugin sees nothing it could count or act on.
+    /// It cannot warm what depends on the events — a regex's lazy DFA, caches
+    /// keyed by field names —, which is why an overrun is retried once.
+    fn warm_up(&mut self) -> Result<(), CallFailure> {
+        self.process(&[]).map(drop)
+    }
+}
+
+/// Whether a call failed because its deadline interrupted it (and not
+/// because the memory limiter refused a growth first).
+fn interrupted(err: &wasmtime::Error, state: &HostState) -> bool {
+    !state.limiter.exceeded() && matches!(err.downcast_ref::<Trap>(), Some(Trap::Interrupt))
 }
 
 /// Turn a wasmtime error into a reason an operator can act on.
 fn describe_failure(err: &wasmtime::Error, state: &HostState, output: &GuestOutput, limits: Limits) -> String {
     let mut reason = if state.limiter.exceeded() {
         format!("exceeded its memory limit of {} MiB", limits.memory_bytes >> 20)
-    } else if let Some(Trap::Interrupt) = err.downcast_ref::<Trap>() {
+    } else if interrupted(err, state) {
         format!("exceeded its deadline of {} ms", limits.deadline.as_millis())
     } else if let Some(trap) = err.downcast_ref::<Trap>() {
         format!("trapped: {trap}")
@@ -297,7 +354,7 @@ fn describe_failure(err: &wasmtime::Error, state: &HostState, output: &GuestOutp
         format!("failed: {err:#}")
     };
     if let Some(tail) = output.tail(2) {
-        reason.push_str(&format!(" (plugin output: {tail})"));
+        reason.push_str(&format!(" (plugin output: {})", guest_text::bounded(tail)));
     }
     reason
 }

@@ -58,6 +58,7 @@ impl WasiView for HostState {
 impl log::Host for HostState {
     fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
         let fields: String = fields.iter().map(|(k, v)| format!(" {k}={v:?}")).collect();
+        let (message, fields) = (super::guest_text::bounded(message), super::guest_text::bounded(fields));
         let component = &*self.component;
         match level {
             Level::Trace => tracing::trace!(component, "plugin: {message}{fields}"),

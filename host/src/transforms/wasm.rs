@@ -3,6 +3,8 @@
 //! A worker owns its plugin instance, so the hot path takes no locks. A trap,
 //! a deadline overrun or memory exhaustion fails that batch only: its events
 //! go to the dead-letter output with the reason and the instance is replaced.
+//! A deadline overrun is first retried once on a fresh instance, because a
+//! loaded machine, not the plugin, may be what made the call slow.
 //! After `max_failures` failures in a row the plugin is quarantined: its
 //! events are dead-lettered without calling it, while the rest of the router
 //! runs on.
@@ -182,7 +184,7 @@ impl WasmTransform {
         let mut events = std::mem::take(&mut batch.events);
         let mut texts: Vec<String> = events.iter_mut().map(Event::take_json).collect();
         let result = match &self.quarantine {
-            Some(reason) => Err(CallFailure(reason.clone())),
+            Some(reason) => Err(CallFailure::new(reason.clone())),
             None => self.call(&texts),
         };
         let outcomes = match result {
@@ -191,7 +193,7 @@ impl WasmTransform {
                 for (event, text) in events.iter_mut().zip(texts) {
                     event.restore_json(text);
                 }
-                let records = events.into_iter().map(|event| (event, failure.0.clone())).collect();
+                let records = events.into_iter().map(|event| (event, failure.reason().to_owned())).collect();
                 self.dead_letter.blocking_send(&self.metrics, &batch, records);
                 return batch;
             }
@@ -229,21 +231,21 @@ impl WasmTransform {
         batch
     }
 
-    /// Call the plugin, replacing a poisoned instance first, and keep count
-    /// of failures in a row.
+    /// Call the plugin, once more on a fresh instance if the call overran its
+    /// deadline, and keep count of failed batches in a row.
+    ///
+    /// A plugin that overruns on every event costs two deadlines per batch.
     fn call(&mut self, texts: &[String]) -> Result<Vec<Outcome>, CallFailure> {
-        let result = match self.instance.as_mut() {
-            Some(instance) => instance.process(texts),
-            None => match self.plugin.instantiate(self.metrics.id(), &self.config_json, self.limits) {
-                Ok(instance) => self.instance.insert(instance).process(texts),
-                Err(err) => Err(CallFailure(format!("{err:#}"))),
-            },
-        };
+        let mut result = self.attempt(texts);
+        if let Err(failure) = &result
+            && failure.overran_deadline()
+        {
+            self.metrics.retried(failure);
+            result = self.attempt(texts);
+        }
         match &result {
             Ok(_) => self.failures_in_a_row = 0,
             Err(failure) => {
-                // A failed call leaves the store poisoned: start afresh next time.
-                self.instance = None;
                 self.failures_in_a_row += 1;
                 self.metrics.error("plugin call failed; batch sent to the dead-letter output", failure);
                 if self.failures_in_a_row >= self.max_failures {
@@ -256,6 +258,22 @@ impl WasmTransform {
                     self.quarantine = Some(reason);
                 }
             }
+        }
+        result
+    }
+
+    /// One call of the plugin, on a fresh instance if the last call failed.
+    fn attempt(&mut self, texts: &[String]) -> Result<Vec<Outcome>, CallFailure> {
+        let result = match self.instance.as_mut() {
+            Some(instance) => instance.process(texts),
+            None => match self.plugin.instantiate(self.metrics.id(), &self.config_json, self.limits) {
+                Ok(instance) => self.instance.insert(instance).process(texts),
+                Err(err) => Err(CallFailure::new(format!("{err:#}"))),
+            },
+        };
+        if result.is_err() {
+            // A failed call leaves the store poisoned: start afresh next time.
+            self.instance = None;
         }
         result
     }
@@ -323,9 +341,10 @@ mod tests {
 
     /// Each misbehaviour fails only its own batch: the batch is dead-lettered with
     /// a reason that names the cause, and the next batch goes through.
-    fn contained(marker: &str, limits: &str, expected_reason: &str) {
+    fn contained(marker: &str, limits: &str, expected_reason: &str, retries: u64) {
         let (mut transform, mut dead) = transform("misbehave", limits);
         let out = transform.process(batch(&["a", marker, "b"]));
+        assert_eq!(transform.metrics.counts().retries, retries, "retries of {marker}");
         assert!(out.is_empty(), "a failed batch passes nothing on");
         let rejected = dead.try_recv().expect("the batch went to the dead letter");
         assert_eq!(rejected.records().len(), 3, "every event of the batch is dead-lettered");
@@ -339,17 +358,18 @@ mod tests {
 
     #[test]
     fn an_infinite_loop_hits_the_deadline() {
-        contained("LOOP", "limits = { deadline_ms = 50 }", "exceeded its deadline of 50 ms");
+        contained("LOOP", "limits = { deadline_ms = 50 }", "exceeded its deadline of 50 ms", 1);
     }
 
     #[test]
     fn unbounded_allocation_hits_the_memory_limit() {
-        contained("OOM", "limits = { memory_mb = 16 }", "exceeded its memory limit of 16 MiB");
+        // Running out of memory is no accident of load: it is not retried.
+        contained("OOM", "limits = { memory_mb = 16 }", "exceeded its memory limit of 16 MiB", 0);
     }
 
     #[test]
     fn a_panic_traps_and_quotes_the_panic_message() {
-        contained("TRAP", "", "asked to trap");
+        contained("TRAP", "", "asked to trap", 0);
     }
 
     /// The sandbox grants nothing beyond the contract: a plugin that tries to
@@ -376,6 +396,98 @@ mod tests {
             matches!(listener.accept(), Err(err) if err.kind() == std::io::ErrorKind::WouldBlock),
             "no connection reached the listener"
         );
+    }
+
+    /// A call cut short by its deadline may be the machine's fault, not the
+    /// plugin's: the batch is run again once, on a fresh instance, and passes
+    /// through whole when that succeeds; the retry is counted, and the
+    /// overrun does not count towards quarantine.
+    #[test]
+    fn a_batch_that_overruns_once_passes_on_the_retry() {
+        let (mut transform, mut dead) = transform("misbehave", "limits = { deadline_ms = 50, max_failures = 1 }");
+        assert_eq!(messages(&transform.process(batch(&["SLOW_IF_USED"]))), ["SLOW_IF_USED"], "fresh: no overrun");
+        let out = transform.process(batch(&["a", "SLOW_IF_USED", "b"]));
+        assert_eq!(messages(&out), ["a", "SLOW_IF_USED", "b"], "the batch passes on intact");
+        assert!(dead.try_recv().is_err(), "nothing was dead-lettered");
+        let counts = transform.metrics.counts();
+        assert_eq!((counts.retries, counts.errors, counts.dead_lettered), (1, 0, 0), "{counts:?}");
+        assert!(transform.quarantine.is_none(), "a batch that succeeded on retry is no failure");
+        assert_eq!(transform.failures_in_a_row, 0);
+
+        let out = transform.process(batch(&["c", "d"]));
+        assert_eq!(messages(&out), ["c", "d"], "the instance of the retry runs on");
+        assert_eq!(transform.metrics.counts().retries, 1);
+    }
+
+    /// A plugin that loops on every event is tried twice per batch, no more:
+    /// two deadlines, then the batch is dead-lettered.
+    #[test]
+    fn a_plugin_that_always_overruns_costs_two_deadlines_per_batch() {
+        let deadline = Duration::from_millis(200);
+        let (mut transform, mut dead) = transform("misbehave", "limits = { deadline_ms = 200 }");
+        let started = std::time::Instant::now();
+        let out = transform.process(batch(&["a", "LOOP"]));
+        let took = started.elapsed();
+        assert!(out.is_empty());
+        let rejected = dead.try_recv().expect("the batch is dead-lettered after the retry");
+        assert_eq!(rejected.records().len(), 2);
+        assert_eq!(rejected.records()[1].1, "plugin `misbehave` exceeded its deadline of 200 ms");
+        let counts = transform.metrics.counts();
+        assert_eq!((counts.retries, counts.errors, counts.dead_lettered), (1, 1, 2), "{counts:?}");
+        assert_eq!(transform.failures_in_a_row, 1, "one failed batch, however many attempts");
+        // Each attempt runs for at least its deadline: two attempts, and (on a
+        // loaded machine, generously) no third.
+        assert!(took >= 2 * deadline, "two attempts take at least two deadlines: {took:?}");
+        assert!(took < 5 * deadline, "at most two attempts: {took:?}");
+    }
+
+    /// Every instance, the first and each fresh one, has been given one empty
+    /// batch after `configure` and before its first events.
+    #[test]
+    fn each_instance_is_warmed_with_one_empty_batch() {
+        let (mut transform, mut dead) = transform("misbehave", "");
+        transform.process(batch(&["WARMED"]));
+        transform.process(batch(&["TRAP"]));
+        transform.process(batch(&["WARMED"]));
+        let reasons: Vec<String> =
+            std::iter::from_fn(|| dead.try_recv().ok()).map(|r| r.records()[0].1.clone()).collect();
+        let warmed = "plugin `misbehave` failed the event: empty batches before this one: 1";
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert_eq!(reasons[0], warmed);
+        assert_eq!(reasons[2], warmed, "the instance that replaced the trapped one");
+    }
+
+    /// Text a plugin hands the host is cut to a length a log or a terminal can
+    /// take, on a char boundary, saying how much was cut.
+    #[test]
+    fn a_huge_failure_reason_is_cut_saying_how_much() {
+        let (mut transform, mut dead) = transform("misbehave", "limits = { deadline_ms = 10000 }");
+        let out = transform.process(batch(&["HUGE_FAIL", "ok"]));
+        assert_eq!(messages(&out), ["ok"]);
+        let rejected = dead.try_recv().expect("the event is dead-lettered");
+        let reason = &rejected.records()[0].1;
+        assert!(
+            reason.starts_with("plugin `misbehave` failed the event: asked for a huge reason: éé"),
+            "{reason:.200}"
+        );
+        assert!(reason.len() < 2_500, "{} bytes", reason.len());
+        assert!(reason.ends_with("é… (10,483,810 more bytes cut)"), "{}", &reason[reason.len() - 60..]);
+    }
+
+    #[test]
+    fn a_huge_config_error_is_cut_saying_how_much() {
+        let config: WasmConfig =
+            toml::from_str("plugin = \"misbehave\"\nconfig = { refuse_huge = true }\nlimits = { deadline_ms = 10000 }")
+                .unwrap();
+        let metrics = Metrics::default();
+        let (dead_letter, _rx) = DeadLetter::channel(metrics.component("dead_letter"));
+        let err = WasmTransform::new(test_plugin("misbehave"), &config, metrics.component("t"), dead_letter)
+            .err()
+            .expect("configure refuses");
+        let err = format!("{err:#}");
+        assert!(err.contains("rejected its config: config key `refuse_huge` is set: éé"), "{err:.200}");
+        assert!(err.len() < 2_500, "{} bytes", err.len());
+        assert!(err.ends_with("é… (10,483,826 more bytes cut)"), "{}", &err[err.len() - 60..]);
     }
 
     #[test]

@@ -6,19 +6,50 @@
 //! `OPEN:`, `CONNECT:`, `ENV:` and `CLOCK` try to reach outside the sandbox;
 //! an event with a string field `replace_with` is replaced by that text, as
 //! is (for fuzzing the host's check of plugin output); any other event is kept. With config `{"refuse": true}` its `configure`
-//! rejects the config.
+//! rejects the config, and with `{"refuse_huge": true}` it rejects it with a
+//! 10 MB message. `HUGE_FAIL` fails its event with a 10 MB reason.
+//! `SLOW_IF_USED` spins forever in an instance that was given events before,
+//! and is kept by a fresh one: a call that overruns its deadline once and
+//! succeeds when the host retries it on a fresh instance, as a call slowed by
+//! a loaded machine does. `WARMED` fails its event with how many empty
+//! batches this instance was given before it.
 
 use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin};
 
-struct Misbehave;
+/// A 10 MB message of two-byte characters, so that a cut must find a char boundary.
+fn huge(start: &str) -> String {
+    let mut text = start.to_owned();
+    text.push_str(&"é".repeat(5 << 20));
+    text
+}
+
+#[derive(Default)]
+struct Misbehave {
+    /// Batches with events given to this instance, the current one included.
+    batches: u64,
+    /// Empty batches given to this instance.
+    empty_batches: u64,
+}
 
 impl Plugin for Misbehave {
     fn configure(config: Value) -> Result<Self, String> {
         if config.get("refuse").and_then(Value::as_bool).unwrap_or(false) {
             return Err("config key `refuse` is set: this plugin refuses to start".to_owned());
         }
-        Ok(Misbehave)
+        if config.get("refuse_huge").and_then(Value::as_bool).unwrap_or(false) {
+            return Err(huge("config key `refuse_huge` is set: "));
+        }
+        Ok(Misbehave::default())
+    }
+
+    fn process_batch(&mut self, batch: &[String]) -> Vec<Outcome> {
+        if batch.is_empty() {
+            self.empty_batches += 1;
+        } else {
+            self.batches += 1;
+        }
+        batch.iter().map(|event| self.process(event)).collect()
     }
 
     fn process(&mut self, event: &str) -> Outcome {
@@ -35,6 +66,12 @@ impl Plugin for Misbehave {
                 n = std::hint::black_box(n.wrapping_add(1));
             }
         }
+        if event.contains("SLOW_IF_USED") && self.batches > 1 {
+            let mut n: u64 = 0;
+            loop {
+                n = std::hint::black_box(n.wrapping_add(1));
+            }
+        }
         if event.contains("OOM") {
             let mut hoard: Vec<Vec<u8>> = Vec::new();
             loop {
@@ -44,6 +81,12 @@ impl Plugin for Misbehave {
         }
         if event.contains("TRAP") {
             panic!("asked to trap");
+        }
+        if event.contains("HUGE_FAIL") {
+            return Outcome::Fail(huge("asked for a huge reason: "));
+        }
+        if event.contains("WARMED") {
+            return Outcome::Fail(format!("empty batches before this one: {}", self.empty_batches));
         }
         if event.contains("BADJSON") {
             // Braces at both ends, so only a real JSON check catches it.
