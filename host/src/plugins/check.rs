@@ -46,7 +46,8 @@ pub fn check(
     events: &[String],
     out: &mut impl Write,
 ) -> anyhow::Result<bool> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = super::file::read(path, super::file::DEFAULT_MAX_BYTES)
+        .with_context(|| format!("reading {}", path.display()))?;
     let name = path.file_stem().map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned());
     let plugin = match runtime.load(&name, &bytes) {
         Ok(plugin) => plugin,
