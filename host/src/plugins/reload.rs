@@ -6,8 +6,9 @@
 //! copied is not read half-written (renaming a finished file into place is
 //! the safe way to deploy). Only a regular file within `plugins.max_bytes` is
 //! read (the check startup makes too, see [`super::file`]): a FIFO or a
-//! device renamed into place is rejected like a broken file. The new version is compiled here, off the hot
-//! path, and `configure` is tried with each using transform's own config; only a
+//! device renamed into place is rejected like a broken file. The new version
+//! is compiled here, off the hot path, and `configure` is tried with each
+//! using transform's own config; only a
 //! version that passes is published to that transform, whose worker swaps it
 //! in between two batches. A broken file is rejected with a log line and a
 //! metric while the previous version keeps running; a deleted file changes
