@@ -187,3 +187,37 @@ fn events_piped_through_stdin_come_out_on_stdout_and_sluice_exits_at_end_of_inpu
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "m|first\nm|second\nm|third\n");
 }
+
+/// Under umask 000, the compiled-plugin cache (written by the child compiler
+/// of `sluice run`) is still owner-only: 0700 directories, 0600 entries.
+#[test]
+fn the_plugin_cache_is_owner_only_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+
+    let scratch = Scratch::new();
+    let config = format!(
+        "data_dir = \"{}\"\n[sources.pipe]\ntype = \"stdin\"\n\
+         [transforms.mark]\ntype = \"wasm\"\nplugin = \"{}\"\ninputs = [\"pipe\"]\n\
+         [sinks.console]\ntype = \"stdout\"\ninputs = [\"mark\"]\n",
+        scratch.path("data").display(),
+        test_plugin("tag"),
+    );
+    let config = scratch.write("pipe.toml", &config);
+    let output = Command::new("sh")
+        .args(["-c", "umask 000 && exec \"$0\" run --config \"$1\"", env!("CARGO_BIN_EXE_sluice")])
+        .arg(&config)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    assert!(log.contains("plugin compiled by a child process into the cache"), "{log}");
+    let mode = |path: &std::path::Path| path.metadata().unwrap().permissions().mode() & 0o7777;
+    let cache = scratch.path("data/cache/plugins");
+    assert_eq!(mode(&scratch.path("data/cache")), 0o700);
+    assert_eq!(mode(&cache), 0o700);
+    let entries: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(mode(&entries[0]), 0o600, "{}", entries[0].display());
+}

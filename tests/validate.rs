@@ -186,3 +186,16 @@ fn plugin_check_fails_on_a_refused_config_or_a_file_that_is_no_component() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.starts_with("load: FAILED:"), "{stdout}");
 }
+
+#[test]
+fn plugin_check_fails_on_replacements_the_router_would_dead_letter() {
+    let scratch = Scratch::new();
+    let events = scratch
+        .write("events.jsonl", "{\"message\":\"fine\"}\n{\"message\":\"BADJSON\"}\n{\"message\":\"NOTOBJECT\"}\n");
+    let output = sluice(&["plugin", "check", &test_plugin("misbehave"), "--events", events.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("event 1: INVALID: plugin `misbehave` returned text that is not valid JSON"), "{stdout}");
+    assert!(stdout.contains("event 2: INVALID: plugin `misbehave` returned JSON that is not an object"), "{stdout}");
+    assert!(stdout.contains("2 invalid"), "{stdout}");
+}

@@ -76,11 +76,20 @@ fn millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> 
 }
 
 /// The `[plugins]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct PluginsConfig {
     /// A directory of `*.wasm` components that transforms can name by file stem.
     pub dir: Option<PathBuf>,
+    /// The largest plugin file read, at startup or on hot reload; a larger
+    /// file (or anything but a regular file) is refused before it is read.
+    pub max_bytes: u64,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig { dir: None, max_bytes: crate::plugins::file::DEFAULT_MAX_BYTES }
+    }
 }
 
 /// The `[dead_letter]` table.
@@ -266,6 +275,10 @@ impl Config {
             sink.kind.validate(&format!("sinks.{id}"), errors);
         }
         check_writable_dir(&self.data_dir, "data_dir", errors);
+        if self.plugins.max_bytes == 0 {
+            errors
+                .push(ConfigError::new("plugins.max_bytes", "must be at least 1 (the largest plugin file, in bytes)"));
+        }
         if let Some(dir) = &self.plugins.dir
             && let Err(err) = std::fs::read_dir(dir)
         {
@@ -579,6 +592,16 @@ mod tests {
         let errors = errors(text);
         assert_has(&errors, "transforms.t.limits.deadline_ms: must be between 1 and 60000");
         assert_has(&errors, "transforms.t.limits.memory_mb: must be between 1 and 4096");
+    }
+
+    #[test]
+    fn the_plugin_file_cap_has_a_default_and_must_be_positive() {
+        let config = Config::parse(STDIN_TO_STDOUT).unwrap();
+        assert_eq!(config.plugins.max_bytes, 64 << 20);
+        let config = Config::parse(&format!("[plugins]\nmax_bytes = 1000\n{STDIN_TO_STDOUT}")).unwrap();
+        assert_eq!(config.plugins.max_bytes, 1000);
+        let errors = errors(&format!("[plugins]\nmax_bytes = 0\n{STDIN_TO_STDOUT}"));
+        assert_has(&errors, "plugins.max_bytes: must be at least 1 (the largest plugin file, in bytes)");
     }
 
     #[test]

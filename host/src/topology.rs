@@ -67,7 +67,11 @@ impl Topology {
         if !config.transforms.is_empty() {
             let runtime = Runtime::new(Some(config.data_dir.join("cache").join("plugins")))
                 .map_err(|err| ConfigErrors(vec![ConfigError::new("plugins", format!("{err:#}"))]))?;
-            let registry = registry.insert(Arc::new(Registry::new(Arc::new(runtime), config.plugins.dir.clone())));
+            let registry = registry.insert(Arc::new(Registry::new(
+                Arc::new(runtime),
+                config.plugins.dir.clone(),
+                config.plugins.max_bytes,
+            )));
             for (id, transform) in &config.transforms {
                 let TransformConfig::Wasm(wasm) = &transform.kind;
                 let plugin = match registry.resolve(&wasm.plugin) {

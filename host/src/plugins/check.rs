@@ -1,9 +1,12 @@
 //! `sluice plugin check`: try a plugin before deploying it — load it, say
 //! which contract it targets, run its `configure` with a config, run a batch of
-//! events through it and show what it did with each.
+//! events through it and show what it did with each. A replaced event is held
+//! to the router's own check ([`check_object`]), so what passes here is not
+//! dead-lettered there.
 
 use super::runtime::{Limits, Outcome, Runtime};
 use crate::sources::demo::generate;
+use crate::transforms::wasm::check_object;
 use anyhow::Context;
 use std::io::Write;
 use std::path::Path;
@@ -34,7 +37,8 @@ pub fn demo_events(runtime: &Runtime, count: u64) -> anyhow::Result<Vec<String>>
 }
 
 /// Check the plugin in `path` and report on `out`. Returns whether it passed:
-/// it loaded, its `configure` accepted `config_json`, and the batch call returned.
+/// it loaded, its `configure` accepted `config_json`, the batch call returned,
+/// and every event it replaced is one the router would accept.
 pub fn check(
     runtime: &Runtime,
     path: &Path,
@@ -42,7 +46,8 @@ pub fn check(
     events: &[String],
     out: &mut impl Write,
 ) -> anyhow::Result<bool> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = super::file::read(path, super::file::DEFAULT_MAX_BYTES)
+        .with_context(|| format!("reading {}", path.display()))?;
     let name = path.file_stem().map_or_else(|| "plugin".into(), |s| s.to_string_lossy().into_owned());
     let plugin = match runtime.load(&name, &bytes) {
         Ok(plugin) => plugin,
@@ -86,11 +91,15 @@ pub fn check(
             return Ok(false);
         }
     };
-    let mut counts = [0usize; 5];
+    let mut counts = [0usize; 6];
     for (i, outcome) in outcomes.iter().enumerate() {
         let (slot, text) = match outcome {
             Outcome::Keep(None) => (0, "keep (unchanged)".to_owned()),
-            Outcome::Keep(Some(json)) => (1, format!("keep (rewritten): {json}")),
+            Outcome::Keep(Some(json)) => match check_object(json) {
+                Ok(()) => (1, format!("keep (rewritten): {json}")),
+                // The same words the router's dead-letter record gives.
+                Err(problem) => (5, format!("INVALID: plugin `{}` returned {problem}: {json}", plugin.name())),
+            },
             Outcome::Emit(line) => (2, format!("emit: {line}")),
             Outcome::Drop => (3, "drop".to_owned()),
             Outcome::Fail(reason) => (4, format!("fail: {reason}")),
@@ -98,9 +107,11 @@ pub fn check(
         counts[slot] += 1;
         writeln!(out, "event {i}: {text}")?;
     }
+    let invalid = counts[5];
     writeln!(
         out,
-        "process: ok, {} events: {} kept unchanged, {} rewritten, {} emitted, {} dropped, {} failed",
+        "process: {}, {} events: {} kept unchanged, {} rewritten, {} emitted, {} dropped, {} failed, {invalid} invalid",
+        if invalid == 0 { "ok" } else { "FAILED" },
         events.len(),
         counts[0],
         counts[1],
@@ -108,5 +119,60 @@ pub fn check(
         counts[3],
         counts[4]
     )?;
-    Ok(true)
+    if invalid > 0 {
+        writeln!(
+            out,
+            "the router would dead-letter the {invalid} invalid events: a replaced event must be one JSON object"
+        )?;
+    }
+    Ok(invalid == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_plugin(name: &str) -> std::path::PathBuf {
+        format!("{}/{name}.wasm", env!("SLUICE_TEST_PLUGINS")).into()
+    }
+
+    /// An event the router would dead-letter because the plugin replaced it
+    /// with something that is not a JSON object fails the check, and the
+    /// problem is printed against that event.
+    #[test]
+    fn replacements_the_router_would_refuse_fail_the_check() {
+        let runtime = Runtime::new(None).unwrap();
+        let events: Vec<String> = ["fine", "BADJSON", "NOTOBJECT"]
+            .iter()
+            .map(|message| serde_json::json!({ "message": message }).to_string())
+            .collect();
+        let mut out = Vec::new();
+        let passed = check(&runtime, &test_plugin("misbehave"), "{}", &events, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(!passed, "{out}");
+        assert!(out.contains("event 0: keep (unchanged)"), "{out}");
+        assert!(out.contains("event 1: INVALID: plugin `misbehave` returned text that is not valid JSON ("), "{out}");
+        assert!(
+            out.contains("event 2: INVALID: plugin `misbehave` returned JSON that is not an object (an array)"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "process: FAILED, 3 events: 1 kept unchanged, 0 rewritten, 0 emitted, 0 dropped, 0 failed, 2 invalid"
+            ),
+            "{out}"
+        );
+
+        // Valid replacements still pass.
+        let mut out = Vec::new();
+        let events = [r#"{"message":"one"}"#.to_owned()];
+        assert!(check(&runtime, &test_plugin("version-one"), "{}", &events, &mut out).unwrap());
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(
+                "process: ok, 1 events: 0 kept unchanged, 1 rewritten, 0 emitted, 0 dropped, 0 failed, 0 invalid"
+            ),
+            "{out}"
+        );
+    }
 }

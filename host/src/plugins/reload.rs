@@ -4,14 +4,18 @@
 //! A thread watches the directory (inotify through `notify`) and waits until
 //! a file has been quiet for a moment and its size is stable, so a file being
 //! copied is not read half-written (renaming a finished file into place is
-//! the safe way to deploy). The new version is compiled here, off the hot
-//! path, and `configure` is tried with each using transform's own config; only a
+//! the safe way to deploy). Only a regular file within `plugins.max_bytes` is
+//! read (the check startup makes too, see [`super::file`]): a FIFO or a
+//! device renamed into place is rejected like a broken file. The new version
+//! is compiled here, off the hot path, and `configure` is tried with each
+//! using transform's own config; only a
 //! version that passes is published to that transform, whose worker swaps it
 //! in between two batches. A broken file is rejected with a log line and a
 //! metric while the previous version keeps running; a deleted file changes
 //! nothing. An unchanged file (same sha256) is ignored.
 
 use super::cache;
+use super::file::ReadError;
 use super::registry::Registry;
 use super::runtime::{Limits, Plugin};
 use crate::metrics::ComponentMetrics;
@@ -122,14 +126,21 @@ impl Reloader {
     fn reload(&mut self, path: &Path) -> bool {
         let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else { return true };
         let Some(subscribers) = self.subscribers.get(&stem) else { return true };
-        let bytes = match read_stable(path) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => {
+        let bytes = match self.registry.read_file(path) {
+            Ok(bytes) => bytes,
+            Err(ReadError::Missing) => {
                 tracing::warn!(plugin = %stem, path = %path.display(),
                     "plugin file deleted; the transforms that use it keep their loaded version");
                 return true;
             }
-            Err(Unstable) => return false,
+            Err(ReadError::Changing) => return false,
+            Err(err @ (ReadError::Refused(_) | ReadError::Io(_))) => {
+                let reason = format!("reading {}: {err}", path.display());
+                for subscriber in subscribers {
+                    subscriber.metrics.reload_rejected(&stem, &reason);
+                }
+                return true;
+            }
         };
         let digest = cache::digest(&bytes);
         if self.current.get(&stem) == Some(&digest) {
@@ -158,21 +169,6 @@ impl Reloader {
     }
 }
 
-/// The file changed while it was read.
-struct Unstable;
-
-/// The whole file, if its size did not change while reading it; `None` if it
-/// is gone.
-fn read_stable(path: &Path) -> Result<Option<Vec<u8>>, Unstable> {
-    let before = match std::fs::metadata(path) {
-        Ok(meta) => meta.len(),
-        Err(_) => return Ok(None),
-    };
-    let bytes = std::fs::read(path).map_err(|_| Unstable)?;
-    let after = std::fs::metadata(path).map_err(|_| Unstable)?.len();
-    if before == after && bytes.len() as u64 == after { Ok(Some(bytes)) } else { Err(Unstable) }
-}
-
 /// Stops the reload thread when dropped.
 pub struct ReloadHandle {
     stop: Arc<AtomicBool>,
@@ -186,5 +182,94 @@ impl Drop for ReloadHandle {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Metrics;
+    use crate::plugins::Runtime;
+
+    fn test_plugin(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/{name}.wasm", env!("SLUICE_TEST_PLUGINS"))).expect("test plugin built by build.rs")
+    }
+
+    /// A reloader of `dir/stamp.wasm` with one transform running version-one:
+    /// its metrics and the versions published to it.
+    fn reloader(dir: &Path) -> (Reloader, Arc<ComponentMetrics>, watch::Receiver<Plugin>) {
+        let registry = Registry::new(Arc::new(Runtime::new(None).unwrap()), Some(dir.to_owned()), 64 << 20);
+        let registry = Arc::new(registry);
+        let one = registry.load("stamp", &test_plugin("version-one")).unwrap();
+        let metrics = Metrics::default().component("stamp");
+        let mut reloader = Reloader::new(registry, dir.to_owned());
+        let updates = reloader.subscribe("stamp", one, "{}".to_owned(), Limits::default(), metrics.clone());
+        (reloader, metrics, updates)
+    }
+
+    /// `reload(path)` on a thread of its own, which must finish: a read that
+    /// blocks fails the test instead of hanging it.
+    fn reload(reloader: Reloader, path: &Path) -> Reloader {
+        let (done, finished) = std::sync::mpsc::channel();
+        let path = path.to_owned();
+        std::thread::spawn(move || {
+            let mut reloader = reloader;
+            let complete = reloader.reload(&path);
+            let _ = done.send((reloader, complete));
+        });
+        let (reloader, complete) = finished.recv_timeout(Duration::from_secs(30)).expect("reload blocked on the file");
+        assert!(complete, "the file is not left pending");
+        reloader
+    }
+
+    fn deploy(dir: &Path, bytes: &[u8]) -> PathBuf {
+        let aside = dir.join(".stamp.wasm.partial");
+        std::fs::write(&aside, bytes).unwrap();
+        std::fs::rename(&aside, dir.join("stamp.wasm")).unwrap();
+        dir.join("stamp.wasm")
+    }
+
+    /// A FIFO renamed into place is refused without blocking the reload
+    /// thread, is counted, and the next good version is still picked up.
+    #[test]
+    fn a_fifo_is_refused_and_the_next_version_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (reloader, metrics, mut updates) = reloader(dir.path());
+        let aside = dir.path().join(".f");
+        let aside_c = std::ffi::CString::new(aside.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(aside_c.as_ptr(), 0o600) }, 0);
+        let path = dir.path().join("stamp.wasm");
+        std::fs::rename(&aside, &path).unwrap();
+        let reloader = reload(reloader, &path);
+        assert_eq!(metrics.counts().reload_failures, 1);
+        assert!(!updates.has_changed().unwrap(), "nothing published");
+
+        let two = test_plugin("version-two");
+        let _reloader = reload(reloader, &deploy(dir.path(), &two));
+        assert_eq!((metrics.counts().reloads, metrics.counts().reload_failures), (1, 1));
+        assert!(updates.has_changed().unwrap());
+        assert_eq!(updates.borrow_and_update().digest(), cache::digest(&two));
+    }
+
+    /// A symlink to /dev/zero is refused before it is read, not read until
+    /// memory runs out.
+    #[test]
+    fn a_symlink_to_dev_zero_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (reloader, metrics, mut updates) = reloader(dir.path());
+        let aside = dir.path().join(".z");
+        std::os::unix::fs::symlink("/dev/zero", &aside).unwrap();
+        let path = dir.path().join("stamp.wasm");
+        std::fs::rename(&aside, &path).unwrap();
+        let reloader = reload(reloader, &path);
+        assert_eq!(metrics.counts().reload_failures, 1);
+        assert!(!updates.has_changed().unwrap(), "nothing published");
+
+        let two = test_plugin("version-two");
+        let _reloader = reload(reloader, &deploy(dir.path(), &two));
+        assert_eq!((metrics.counts().reloads, metrics.counts().reload_failures), (1, 1));
+        assert!(updates.has_changed().unwrap());
+        assert_eq!(updates.borrow_and_update().digest(), cache::digest(&two));
     }
 }
