@@ -10,9 +10,10 @@
 //! spans sent as OTLP/JSON (modules `otlp` and `genai`); moves site-specific
 //! fields into place through the `mapping` config; validates identity, kind
 //! and the types of the canonical fields; fills `time` and `event.id` when
-//! absent; and keeps the envelope's `source`, `syslog` and `received_at`. An
-//! event it cannot normalise fails to the dead-letter output with the
-//! reason. Config keys are described in module `config`; the schema, with
+//! absent; and keeps the envelope's `source`, `syslog` and `received_at`,
+//! moving the agent's look-alikes of them under `agent_claimed` (module
+//! `provenance`). An event it cannot normalise fails to the dead-letter
+//! output with the reason. Config keys are described in module `config`; the schema, with
 //! every field and its OpenTelemetry and OCSF names, in `docs/agent-event.md`
 //! and `docs/agent-event.schema.json`.
 
@@ -24,6 +25,7 @@ mod id;
 mod normalise;
 mod otlp;
 mod path;
+mod provenance;
 mod schema;
 
 use serde_json::Value;
