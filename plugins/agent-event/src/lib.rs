@@ -124,6 +124,23 @@ mod tests {
         );
     }
 
+    /// The `agent_claimed` example of `docs/agent-event.md`.
+    #[test]
+    fn the_documented_agent_claimed_example() {
+        let message = r#"{"agent":{"id":"a-7"},"event":{"kind":"prompt","id":"e-1"},"syslog":{"hostname":"trusted-gw"},"source.address":"203.0.113.66:1"}"#;
+        let event = json!({"message": message, "source": {"id": "agents", "path": "/var/log/agents.jsonl"},
+                           "received_at": "2026-11-26T12:00:00.1Z"});
+        let Outcome::Replace(json) = run(json!({}), event) else { panic!("expected a replacement") };
+        assert_eq!(
+            serde_json::from_str::<Value>(&json).unwrap(),
+            json!({"time": "2026-11-26T12:00:00.1Z",
+                   "event": {"id": "e-1", "kind": "prompt", "outcome": "unknown", "severity": 1},
+                   "agent": {"id": "a-7"}, "source": {"id": "agents", "path": "/var/log/agents.jsonl"},
+                   "received_at": "2026-11-26T12:00:00.1Z",
+                   "agent_claimed": {"syslog": {"hostname": "trusted-gw"}, "source.address": "203.0.113.66:1"}})
+        );
+    }
+
     #[test]
     fn bad_config_is_refused_at_configure() {
         let error = AgentEvent::configure(json!({"unknown_kind": 3})).err().unwrap();
