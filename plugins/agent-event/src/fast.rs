@@ -16,7 +16,7 @@
 
 use crate::config::{Config, Rule};
 use crate::fields::{self, Type};
-use crate::normalise::PROVENANCE;
+use crate::provenance::{self, CLAIMS, PROVENANCE};
 use crate::schema::{self, OBJECTS};
 use sluice_plugin::raw::{self, Kind, Members};
 use sluice_plugin::time::Timestamp;
@@ -36,14 +36,16 @@ pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
     }
     agent.apply_mapping(&config.mapping)?;
     agent.canonicalise()?;
-    // In the tree path's order: the sender's time, then the envelope's
-    // members, then the arrival time for an event still without one.
+    // In the tree path's order: the sender's time, the agent's claims set
+    // aside, then the envelope's members, then the arrival time for an event
+    // still without one.
     if !agent.has("time")
         && let Some(sent) =
             outer.get("syslog").and_then(Members::of_valid).and_then(|s| s.get("timestamp").and_then(utc))
     {
         agent.set_top(Cow::Borrowed("time"), Out::string(&sent));
     }
+    agent.set_aside_claims();
     for (key, value) in outer {
         if key == "message" {
             continue;
@@ -141,6 +143,29 @@ impl<'a> Event<'a> {
             Some((_, top)) => *top = Top::Leaf(value),
             None => self.members.push((key, Top::Leaf(value))),
         }
+    }
+
+    /// `provenance::set_aside`: members that claim a router-owned name move
+    /// under `agent_claimed`, as they stand.
+    fn set_aside_claims(&mut self) {
+        if !self.members.iter().any(|(key, _)| provenance::is_claim(key)) {
+            return;
+        }
+        let (claims, kept): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.members).into_iter().partition(|(key, _)| provenance::is_claim(key));
+        self.members = kept;
+        let claims = claims
+            .into_iter()
+            .map(|(key, top)| match top {
+                Top::Leaf(out) => (key, out),
+                Top::Object(members) => {
+                    let mut json = String::new();
+                    write_object(&mut json, &members);
+                    (key, Out::Json(json))
+                }
+            })
+            .collect();
+        self.members.push((Cow::Borrowed(CLAIMS), Top::Object(claims)));
     }
 
     /// Open member `key` if it is an object; `None` if it is anything else.
@@ -380,23 +405,26 @@ impl<'a> Event<'a> {
             out.push(':');
             match top {
                 Top::Leaf(value) => out.push_str(value.json()),
-                Top::Object(members) => {
-                    out.push('{');
-                    for (index, (key, value)) in members.iter().enumerate() {
-                        if index > 0 {
-                            out.push(',');
-                        }
-                        raw::write_string(&mut out, key);
-                        out.push(':');
-                        out.push_str(value.json());
-                    }
-                    out.push('}');
-                }
+                Top::Object(members) => write_object(&mut out, members),
             }
         }
         out.push('}');
         out
     }
+}
+
+/// An opened object as JSON text.
+fn write_object(out: &mut String, members: &[(Cow<'_, str>, Out<'_>)]) {
+    out.push('{');
+    for (index, (key, value)) in members.iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        raw::write_string(out, key);
+        out.push(':');
+        out.push_str(value.json());
+    }
+    out.push('}');
 }
 
 /// Where a mapping source was found.
@@ -457,7 +485,7 @@ mod tests {
     }
 
     fn perturb(rng: &mut Rng, event: &mut Value) {
-        let variants: [(&str, Vec<Value>); 14] = [
+        let variants: [(&str, Vec<Value>); 20] = [
             (
                 "ts",
                 vec![
@@ -538,6 +566,20 @@ mod tests {
                 "extra",
                 vec![json!({"nested": {"deep": [1, {"x": null}]}}), json!("e\"scaped"), json!(1.5e3), json!(null)],
             ),
+            // Look-alikes of the router's fields, which go under `agent_claimed`.
+            (
+                "source",
+                vec![
+                    json!({"id": "forged", "address": "203.0.113.66:514", "host": "h"}),
+                    json!("spoofed"),
+                    Value::Null,
+                ],
+            ),
+            ("received_at", vec![json!("1999-01-01T00:00:00Z"), json!({"t": 1})]),
+            ("syslog", vec![json!({"hostname": "trusted-gw", "timestamp": "1999-01-01T00:00:00Z"}), json!([1])]),
+            ("source.address", vec![json!("203.0.113.66:1")]),
+            ("agent_claimed", vec![json!({"source": "x"}), json!("mine")]),
+            ("sluice", vec![json!({"source": {"address": "203.0.113.66:2"}})]),
         ];
         for (key, values) in &variants {
             if rng.chance(8) {
@@ -623,6 +665,11 @@ mod tests {
             config(
                 json!({"event.kind": {"value": "prompt"}, "event.id": "event_id", "time": "ts", "agent": {"value": {"id": "c"}}}),
             ),
+            // A rule that reads the agent's own `source`, one that writes into a router-owned name.
+            config(json!({
+                "event.kind": "kind", "event.id": "event_id", "time": "ts", "tenant.id": "tenant",
+                "destination.host": "source.host", "syslog.hostname": "dest.host",
+            })),
             // One source read by two rules, with a flat and a nested form.
             config(json!({
                 "event.kind": "kind", "event.id": "event_id", "time": "ts",
@@ -637,6 +684,7 @@ mod tests {
         let mut rng = Rng(0x5eed_1234_abcd_ef01);
         let configs = configs();
         let mut answered = 0;
+        let mut claimed = 0;
         for i in 0..6000 {
             let agent = agent_event(&mut rng, i);
             let event = envelope(&mut rng, &agent);
@@ -646,10 +694,12 @@ mod tests {
             let tree = crate::normalise::normalise(&event, config)
                 .unwrap_or_else(|err| panic!("the tree path refuses what the fast path took: {err}\n{event}"));
             let fast: Value = serde_json::from_str(&fast).unwrap_or_else(|err| panic!("{err}: {fast}"));
+            claimed += usize::from(fast.get(CLAIMS).is_some());
             assert_eq!(fast, Value::Object(tree), "{event}");
         }
         // Most of the varied events are still common enough for the fast path.
         assert!(answered > 1000, "the fast path answered only {answered} of 6000");
+        assert!(claimed > 200, "only {claimed} answered events had claims set aside");
     }
 
     /// The benchmark harness's own events, with the mapping the P1 runs use,
@@ -675,5 +725,32 @@ mod tests {
         let fast = normalise(&event, &configs()[0]).expect("the corpus shape takes the fast path");
         let tree = crate::normalise::normalise(&event, &configs()[0]).unwrap();
         assert_eq!(serde_json::from_str::<Value>(&fast).unwrap(), Value::Object(tree));
+    }
+
+    /// An agent's look-alikes of the router's fields take the fast path too,
+    /// and land under `agent_claimed` as the tree path puts them.
+    #[test]
+    fn forged_provenance_takes_the_fast_path_into_agent_claimed() {
+        let claims = json!({
+            "source": {"id": "forged", "address": "203.0.113.66:514"},
+            "received_at": "1999-01-01T00:00:00Z",
+            "syslog": {"hostname": "trusted-gw", "timestamp": "1999-01-01T00:00:00Z"},
+            "source.address": "203.0.113.66:1",
+            "agent_claimed": "the agent's own",
+        });
+        let mut agent = corpus_event(1);
+        agent.as_object_mut().unwrap().extend(claims.as_object().unwrap().clone());
+        let router_source = json!({"id": "in", "path": "/var/log/agents.jsonl"});
+        let event =
+            json!({"message": agent.to_string(), "received_at": "2026-11-26T12:00:00Z", "source": router_source})
+                .to_string();
+        let fast = normalise(&event, &configs()[0]).expect("forged provenance takes the fast path");
+        let fast: Value = serde_json::from_str(&fast).unwrap();
+        assert_eq!(fast["source"], router_source);
+        assert_eq!(fast["received_at"], "2026-11-26T12:00:00Z");
+        assert!(fast.get("syslog").is_none() && fast.get("source.address").is_none(), "{fast}");
+        assert_eq!(fast["agent_claimed"], claims);
+        let tree = crate::normalise::normalise(&event, &configs()[0]).unwrap();
+        assert_eq!(fast, Value::Object(tree));
     }
 }

@@ -10,9 +10,10 @@
 //! spans sent as OTLP/JSON (modules `otlp` and `genai`); moves site-specific
 //! fields into place through the `mapping` config; validates identity, kind
 //! and the types of the canonical fields; fills `time` and `event.id` when
-//! absent; and keeps the envelope's `source`, `syslog` and `received_at`. An
-//! event it cannot normalise fails to the dead-letter output with the
-//! reason. Config keys are described in module `config`; the schema, with
+//! absent; and keeps the envelope's `source`, `syslog` and `received_at`,
+//! moving the agent's look-alikes of them under `agent_claimed` (module
+//! `provenance`). An event it cannot normalise fails to the dead-letter
+//! output with the reason. Config keys are described in module `config`; the schema, with
 //! every field and its OpenTelemetry and OCSF names, in `docs/agent-event.md`
 //! and `docs/agent-event.schema.json`.
 
@@ -24,6 +25,7 @@ mod id;
 mod normalise;
 mod otlp;
 mod path;
+mod provenance;
 mod schema;
 
 use serde_json::Value;
@@ -119,6 +121,23 @@ mod tests {
                 "authz": {"decision": "deny"},
                 "received_at": "2026-11-26T12:00:00Z",
             })
+        );
+    }
+
+    /// The `agent_claimed` example of `docs/agent-event.md`.
+    #[test]
+    fn the_documented_agent_claimed_example() {
+        let message = r#"{"agent":{"id":"a-7"},"event":{"kind":"prompt","id":"e-1"},"syslog":{"hostname":"trusted-gw"},"source.address":"203.0.113.66:1"}"#;
+        let event = json!({"message": message, "source": {"id": "agents", "path": "/var/log/agents.jsonl"},
+                           "received_at": "2026-11-26T12:00:00.1Z"});
+        let Outcome::Replace(json) = run(json!({}), event) else { panic!("expected a replacement") };
+        assert_eq!(
+            serde_json::from_str::<Value>(&json).unwrap(),
+            json!({"time": "2026-11-26T12:00:00.1Z",
+                   "event": {"id": "e-1", "kind": "prompt", "outcome": "unknown", "severity": 1},
+                   "agent": {"id": "a-7"}, "source": {"id": "agents", "path": "/var/log/agents.jsonl"},
+                   "received_at": "2026-11-26T12:00:00.1Z",
+                   "agent_claimed": {"syslog": {"hostname": "trusted-gw"}, "source.address": "203.0.113.66:1"}})
         );
     }
 

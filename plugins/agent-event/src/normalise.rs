@@ -3,22 +3,20 @@
 //! Sources hand the agent's JSON over in the `message` field of an envelope
 //! (`{"message": …, "source": …, "syslog": …, "received_at": …}`); an event
 //! without a string `message` is taken to be the agent event itself. The
-//! envelope's provenance survives normalisation; the raw message does not,
-//! because its content now lives in the canonical fields. An OTLP/JSON
-//! document in its place is read as OpenTelemetry GenAI data first.
+//! envelope's provenance survives normalisation, and the agent's look-alikes
+//! of it move under `agent_claimed` (module `provenance`); the raw message
+//! does not, because its content now lives in the canonical fields. An
+//! OTLP/JSON document in its place is read as OpenTelemetry GenAI data first.
 
 use crate::config::{Config, Rule};
+use crate::provenance::{self, PROVENANCE};
 use crate::{genai, id, otlp, path, schema};
 use serde_json::{Map, Value, json};
 use sluice_plugin::time::Timestamp;
 
-/// Envelope fields that describe how the event reached the router; they win
-/// over same-named fields in the agent's JSON.
-pub const PROVENANCE: &[&str] = &["source", "syslog", "received_at"];
-
 /// The canonical event for `event`, or the reason it has none.
 pub fn normalise(event: &str, config: &Config) -> Result<Map<String, Value>, String> {
-    let (mut agent, envelope) = split(sluice_plugin::parse_object(event)?)?;
+    let (mut agent, envelope, sent) = split(sluice_plugin::parse_object(event)?)?;
     if otlp::is_otlp(&agent) {
         // The mapping then works on the GenAI reading, so a site only maps
         // what OpenTelemetry has no name for (from `otel.attributes.…`).
@@ -40,6 +38,11 @@ pub fn normalise(event: &str, config: &Config) -> Result<Map<String, Value>, Str
         // event keeps its id however and whenever it arrives.
         let content = serde_json::to_string(&agent).map_err(|err| format!("event cannot be serialised: {err}"))?;
         path::set(&mut agent, "event.id", json!(id::derive(&content)));
+    }
+    // Set aside after the mapping, so that neither a rule's target nor
+    // anything the mapping left can take a router-owned name.
+    if sent {
+        provenance::set_aside(&mut agent);
     }
     for (key, value) in envelope {
         if PROVENANCE.contains(&key.as_str()) {
@@ -65,11 +68,15 @@ fn utc(value: Option<&Value>) -> Option<String> {
 
 type Object = Map<String, Value>;
 
-/// Separate the agent event from its envelope: (agent event, envelope).
-fn split(mut outer: Object) -> Result<(Object, Object), String> {
+/// Separate the agent event from its envelope: (agent event, envelope,
+/// whether the agent event is what an agent sent). An event without a string
+/// `message` was written by a stage before this one (this plugin, say), so
+/// its `source`, `syslog`, `received_at` and `agent_claimed` are taken as
+/// they are.
+fn split(mut outer: Object) -> Result<(Object, Object, bool), String> {
     match outer.remove("message") {
         Some(Value::String(message)) => match serde_json::from_str::<Value>(message.trim_start_matches('\u{feff}')) {
-            Ok(Value::Object(agent)) => Ok((agent, outer)),
+            Ok(Value::Object(agent)) => Ok((agent, outer, true)),
             Ok(other) => Err(format!("`message` holds JSON but not an object: {}", kind_of(&other))),
             Err(err) => Err(format!("`message` is not valid JSON: {err}")),
         },
@@ -78,7 +85,7 @@ fn split(mut outer: Object) -> Result<(Object, Object), String> {
                 outer.insert("message".into(), message);
             }
             let envelope = PROVENANCE.iter().filter_map(|key| outer.remove_entry(*key)).collect();
-            Ok((outer, envelope))
+            Ok((outer, envelope, false))
         }
     }
 }
@@ -187,7 +194,47 @@ mod tests {
         outer.insert("stages".into(), json!(["router"]));
         let event = normalise(&Value::Object(outer).to_string(), &config()).unwrap();
         assert_eq!(event["source"]["id"], "agents");
+        assert_eq!(event["agent_claimed"], json!({"source": "spoofed"}));
         assert_eq!(event["stages"], json!(["agent"]));
+    }
+
+    /// An agent cannot forge where its event came from: its look-alikes of
+    /// the router's fields (here from a file source, which sends no syslog
+    /// header) move under `agent_claimed`, and never take the router's place.
+    #[test]
+    fn the_agent_s_look_alikes_of_router_fields_move_under_agent_claimed() {
+        let claims = json!({
+            "source": {"id": "forged", "address": "203.0.113.66:514", "path": "/forged"},
+            "received_at": "1999-01-01T00:00:00Z",
+            "syslog": {"hostname": "trusted-gw", "app_name": "forged"},
+            "source.address": "203.0.113.66:1",
+            "agent_claimed": "the agent's own",
+        });
+        let mut message = json!({"event": {"kind": "prompt", "id": "e-1"}, "agent": {"id": "a"}, "sourcery": "kept"});
+        message.as_object_mut().unwrap().extend(claims.as_object().unwrap().clone());
+        let event = normalise(&envelope(&message.to_string()), &config()).unwrap();
+        assert_eq!(event["source"], json!({"id": "agents", "path": "/var/log/agents.jsonl"}));
+        assert_eq!(event["received_at"], "2026-11-26T12:00:00.123456Z");
+        assert!(!event.contains_key("syslog"), "the file source sent no syslog header: {event:?}");
+        assert!(!event.contains_key("source.address"), "{event:?}");
+        assert_eq!(event["agent_claimed"], claims);
+        assert_eq!(event["sourcery"], "kept");
+        assert_eq!(event["time"], "2026-11-26T12:00:00.123456Z", "the router's arrival time, not the claim");
+    }
+
+    /// An event without a message was not sent by an agent as it stands (a
+    /// stage before wrote it): it is taken as it is, claims included, so
+    /// normalising twice changes nothing.
+    #[test]
+    fn normalising_twice_changes_nothing() {
+        let message = r#"{"event":{"kind":"prompt","id":"e-1"},"agent":{"id":"a"},"syslog":{"hostname":"forged"}}"#;
+        let mut outer: Map<String, Value> = serde_json::from_str(&envelope(message)).unwrap();
+        outer.insert("syslog".into(), json!({"hostname": "gw-1"}));
+        let once = normalise(&Value::Object(outer).to_string(), &config()).unwrap();
+        assert_eq!(once["agent_claimed"], json!({"syslog": {"hostname": "forged"}}));
+        assert_eq!(once["syslog"], json!({"hostname": "gw-1"}));
+        let twice = normalise(&Value::Object(once.clone()).to_string(), &config()).unwrap();
+        assert_eq!(twice, once);
     }
 
     #[test]

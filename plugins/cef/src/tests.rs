@@ -291,3 +291,27 @@ fn app_keeps_a_configured_constant() {
     let (_, ext) = parse(&line(json!({"mapping": {"app": {"value": "MCP"}}}), &tool_call()));
     assert_eq!(ext["app"], "MCP");
 }
+
+/// Keys that say where an event came from read the router's fields. What an
+/// agent claimed about them, which `agent-event` keeps under `agent_claimed`,
+/// never reaches a key, not even where the router sent nothing (a file
+/// source sends no syslog header, so `dvchost` is left out).
+#[test]
+fn provenance_keys_carry_the_router_s_values_never_the_agent_s_claims() {
+    let mut event = tool_call();
+    event["source"] = json!({"id": "files", "path": "/var/log/agents.jsonl"});
+    event["agent_claimed"] = json!({"source": {"path": "/forged", "address": "203.0.113.66:514"},
+                                    "received_at": "1999-01-01T00:00:00Z", "syslog": {"hostname": "trusted-gw"}});
+    let config = json!({"mapping": {"dvchost": "syslog.hostname", "filePath": "source.path", "shost": "source.address",
+                                    "deviceCustomDate1Label": {"value": "received"},
+                                    "deviceCustomDate1": "received_at"}});
+    let line = line(config, &event);
+    let (_, ext) = parse(&line);
+    assert_eq!(ext["filePath"], "/var/log/agents.jsonl");
+    assert_eq!(ext["deviceCustomDate1"], "1795696206000");
+    assert_eq!(ext["rt"], "1795696205123");
+    assert!(!ext.contains_key("dvchost") && !ext.contains_key("shost"), "{line}");
+    for forged in ["/forged", "203.0.113.66", "trusted-gw", "915148800000"] {
+        assert!(!line.contains(forged), "{forged} in {line}");
+    }
+}

@@ -51,9 +51,26 @@
 //! `event.category` and `event.type` are not derived and no `ecs.version` is
 //! claimed. When an event already holds a field under the ECS name, the
 //! canonical field keeps its own name instead, so nothing is overwritten.
+//!
+//! The exception is the ECS names that say how the event reached the router
+//! ([`PROVENANCE`]): `event.created`, `log.syslog.*`, `log.file.path` and
+//! `sluice.*` take only the router's own fields (`received_at`, `syslog`,
+//! `source`), which the `agent-event` plugin keeps free of agent data.
+//! Whatever else an event holds there — an agent's `event.created`, a nested
+//! `log.syslog`, a flat `"sluice.source.address"`, or a `log` that is not an
+//! object and so stands in the way — moves under `agent_claimed`, in the
+//! nesting and with the names it came with, before any renaming. An agent
+//! therefore cannot forge provenance by writing the ECS names directly.
 
 use crate::tree;
 use serde_json::{Map, Value};
+
+/// ECS names that only the router's fields may take: at or under one of
+/// these, nothing else stays.
+const PROVENANCE: &[&str] = &["event.created", "log.syslog", "log.file.path", "sluice"];
+
+/// Where what held a provenance name goes.
+const CLAIMS: &str = "agent_claimed";
 
 /// (canonical path, ECS-style path), applied in this order. A more specific
 /// path comes before its object (`agent.model` before `agent`), which then
@@ -86,8 +103,11 @@ const RENAMES: &[(&str, &str)] = &[
     ("source", "sluice.source"),
 ];
 
-/// Rename the canonical fields of `event` to their ECS-style names.
-pub fn rename(event: &mut Map<String, Value>) {
+/// Rename the canonical fields of `event` to their ECS-style names, or say
+/// why an ECS provenance name cannot be cleared (`agent_claimed` holds
+/// something else where its occupant would go).
+pub fn rename(event: &mut Map<String, Value>) -> Result<(), String> {
+    set_aside_claims(event)?;
     if matches!(event.get("labels"), Some(Value::Array(_))) {
         let labels = event.remove("labels").expect("just seen");
         if let Err(labels) = tree::put(event, "tags", labels) {
@@ -107,6 +127,90 @@ pub fn rename(event: &mut Map<String, Value>) {
             tree::put(event, from, kept).expect("a canonical path no earlier rename writes to");
         }
     }
+    Ok(())
+}
+
+/// Move whatever holds a provenance name, or stands in the way of one, under
+/// `agent_claimed`.
+fn set_aside_claims(event: &mut Map<String, Value>) -> Result<(), String> {
+    let mut claims = Vec::new();
+    take_claims(event, "", &mut Vec::new(), &mut claims);
+    for (keys, value) in claims {
+        let at: Vec<&str> = std::iter::once(CLAIMS).chain(keys.iter().map(String::as_str)).collect();
+        tree::put_at(event, &at, value).map_err(|_| {
+            format!(
+                "event holds `{}`, an ECS name that only the router's fields may take, and `{CLAIMS}` \
+                 has no room to keep it",
+                keys.join(".")
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// How a member stands to the provenance names.
+#[derive(PartialEq)]
+enum Relation {
+    /// At or under one: it moves.
+    Claim,
+    /// On the way to one (`log` for `log.syslog`): an object is looked into,
+    /// anything else moves.
+    OnTheWay,
+    Unrelated,
+}
+
+/// How member `key` of the object at dotted `prefix` ("" at the top) stands.
+/// Names are compared in place, as most members are far from any provenance
+/// name and this runs on every event.
+fn relation(prefix: &str, key: &str) -> Relation {
+    let relative = |name: &'static str| match prefix {
+        "" => Some(name),
+        _ => name.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('.')),
+    };
+    let within = |outer: &str, inner: &str| {
+        inner.strip_prefix(outer).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    };
+    let names = || PROVENANCE.iter().filter_map(|name| relative(name));
+    if names().any(|name| within(name, key)) {
+        Relation::Claim
+    } else if names().any(|name| within(key, name)) {
+        Relation::OnTheWay
+    } else {
+        Relation::Unrelated
+    }
+}
+
+/// Take the claims out of `map`, the object at dotted `prefix`, reached from
+/// the top through `keys`; each claim with the keys that lead to it.
+fn take_claims(
+    map: &mut Map<String, Value>,
+    prefix: &str,
+    keys: &mut Vec<String>,
+    claims: &mut Vec<(Vec<String>, Value)>,
+) {
+    let found: Vec<(String, Relation)> = map
+        .keys()
+        .filter_map(|key| match relation(prefix, key) {
+            Relation::Unrelated => None,
+            relation => Some((key.clone(), relation)),
+        })
+        .collect();
+    for (key, relation) in found {
+        keys.push(key.clone());
+        match (relation, map.get_mut(&key)) {
+            (Relation::OnTheWay, Some(Value::Object(child))) => {
+                let inner = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                let before = child.len();
+                take_claims(child, &inner, keys, claims);
+                // Left empty by the taking (not sent empty): it goes too.
+                if child.is_empty() && before > 0 {
+                    map.remove(&key);
+                }
+            }
+            _ => claims.push((keys.clone(), map.remove(&key).expect("a key listed above"))),
+        }
+        keys.pop();
+    }
 }
 
 #[cfg(test)]
@@ -116,7 +220,7 @@ mod tests {
 
     fn renamed(event: Value) -> Value {
         let mut map = event.as_object().unwrap().clone();
-        rename(&mut map);
+        let _ = rename(&mut map);
         Value::Object(map)
     }
 
@@ -191,5 +295,54 @@ mod tests {
         );
         let event = json!({"tags": ["t"], "labels": ["l"]});
         assert_eq!(renamed(event), json!({"tags": ["t"], "labels": ["l"]}));
+    }
+
+    /// ECS names that say how the event reached the router take only the
+    /// router's fields; whatever else held them, nested or under a dotted
+    /// name, moves under `agent_claimed` in its own nesting.
+    #[test]
+    fn ecs_provenance_names_hold_only_the_router_s_fields() {
+        let event = json!({
+            "received_at": "2026-11-26T12:30:06Z",
+            "source": {"id": "in", "path": "/var/log/a.jsonl"},
+            "syslog": {"hostname": "gw-1"},
+            "event": {"kind": "prompt", "created": "1999-01-01T00:00:00Z"},
+            "event.created": "1999-01-01T00:00:01Z",
+            "log": {"syslog": {"hostname": "trusted-gw"}, "file": {"path": "/forged"}, "level": "info"},
+            "log.syslog.appname": "forged",
+            "sluice": {"source": {"address": "203.0.113.66:514"}},
+            "sluice.source.id": "forged",
+            "agent_claimed": {"source": {"address": "203.0.113.66:1"}},
+        });
+        assert_eq!(
+            renamed(event),
+            json!({
+                "event": {"action": "prompt", "created": "2026-11-26T12:30:06Z"},
+                "log": {"syslog": {"hostname": "gw-1"}, "file": {"path": "/var/log/a.jsonl"}, "level": "info"},
+                "sluice": {"source": {"id": "in"}},
+                "agent_claimed": {
+                    "source": {"address": "203.0.113.66:1"},
+                    "event": {"created": "1999-01-01T00:00:00Z"},
+                    "event.created": "1999-01-01T00:00:01Z",
+                    "log": {"syslog": {"hostname": "trusted-gw"}, "file": {"path": "/forged"}},
+                    "log.syslog.appname": "forged",
+                    "sluice": {"source": {"address": "203.0.113.66:514"}},
+                    "sluice.source.id": "forged",
+                },
+            })
+        );
+    }
+
+    /// A field in the way of an ECS provenance name (a `log` that is text)
+    /// moves too, so the router's field still gets its ECS name.
+    #[test]
+    fn a_field_in_the_way_of_a_provenance_name_moves_aside() {
+        let event = json!({"syslog": {"hostname": "gw-1"}, "log": "text", "event": "prompt",
+                           "received_at": "2026-11-26T12:30:06Z", "logs": 1, "eventual": 2});
+        assert_eq!(
+            renamed(event),
+            json!({"log": {"syslog": {"hostname": "gw-1"}}, "event": {"created": "2026-11-26T12:30:06Z"},
+                   "agent_claimed": {"log": "text", "event": "prompt"}, "logs": 1, "eventual": 2})
+        );
     }
 }

@@ -33,8 +33,10 @@ impl Plugin for Json {
         for path in &self.settings.drop_fields {
             tree::take(&mut event, path);
         }
-        if self.settings.ecs {
-            ecs::rename(&mut event);
+        if self.settings.ecs
+            && let Err(reason) = ecs::rename(&mut event)
+        {
+            return Outcome::Fail(reason);
         }
         Outcome::Emit(sluice_plugin::object_to_json(&event))
     }
@@ -74,5 +76,15 @@ mod tests {
         assert!(matches!(line(json!({}), "[1]"), Outcome::Fail(r) if r.contains("not an object")));
         assert!(matches!(line(json!({}), "{"), Outcome::Fail(r) if r.contains("not valid JSON")));
         assert!(Json::configure(json!({"ecs": 1})).err().unwrap().contains("`ecs`"));
+    }
+
+    #[test]
+    fn a_claim_with_no_room_under_agent_claimed_fails_the_event() {
+        let event = json!({"agent_claimed": "text", "event.created": "1999-01-01T00:00:00Z"}).to_string();
+        let outcome = line(json!({"ecs": true}), &event);
+        assert!(
+            matches!(&outcome, Outcome::Fail(r) if r.contains("`event.created`") && r.contains("agent_claimed")),
+            "{outcome:?}"
+        );
     }
 }

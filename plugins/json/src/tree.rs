@@ -41,6 +41,25 @@ pub fn put(root: &mut Map<String, Value>, path: &str, value: Value) -> Result<()
     }
 }
 
+/// `put` along literal keys (each may itself hold dots, as an agent's flat
+/// names do), for a value kept in the nesting it came in.
+pub fn put_at(root: &mut Map<String, Value>, keys: &[&str], value: Value) -> Result<(), Value> {
+    match keys {
+        [] => Err(value),
+        [key] => put_key(root, (*key).to_owned(), value),
+        [head, rest @ ..] => match root.get_mut(*head) {
+            None => {
+                let mut child = Map::new();
+                put_at(&mut child, rest, value).expect("an empty object takes anything");
+                root.insert((*head).to_owned(), Value::Object(child));
+                Ok(())
+            }
+            Some(Value::Object(child)) => put_at(child, rest, value),
+            Some(_) => Err(value),
+        },
+    }
+}
+
 /// `put` for one literal key (which may itself hold dots, as map labels do).
 fn put_key(map: &mut Map<String, Value>, key: String, value: Value) -> Result<(), Value> {
     match (map.get_mut(&key), value) {
@@ -89,5 +108,8 @@ mod tests {
         assert_eq!(put(&mut event, "user.id", json!("u")), Err(json!("u")));
         put(&mut event, "log.syslog.facility.code", json!(4)).unwrap();
         assert_eq!(event["log"], json!({"syslog": {"facility": {"code": 4}}}));
+        put_at(&mut event, &["log", "syslog.app"], json!("a")).unwrap();
+        assert_eq!(event["log"], json!({"syslog": {"facility": {"code": 4}}, "syslog.app": "a"}));
+        assert_eq!(put_at(&mut event, &["user", "id"], json!("u")), Err(json!("u")));
     }
 }

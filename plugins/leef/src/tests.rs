@@ -190,3 +190,27 @@ fn bad_events_fail_and_bad_config_is_refused() {
     assert!(Leef::configure(json!({"mapping": {"msg": 1}})).err().unwrap().contains("mapping.msg"));
     assert!(Leef::configure(json!({"delimiter": "^"})).err().unwrap().contains("`delimiter`"));
 }
+
+/// Keys that say where an event came from read the router's fields. What an
+/// agent claimed about them, which `agent-event` keeps under `agent_claimed`,
+/// never reaches a key: `src` is left out when the router gave no address.
+#[test]
+fn provenance_keys_carry_the_router_s_values_never_the_agent_s_claims() {
+    let mut event = tool_call();
+    event["source"] = json!({"id": "files", "path": "/var/log/agents.jsonl"});
+    event["received_at"] = json!("2026-11-26T12:30:06Z");
+    event["agent_claimed"] = json!({"source": {"ip": "203.0.113.66", "path": "/forged"},
+                                    "received_at": "1999-01-01T00:00:00Z", "syslog": {"hostname": "trusted-gw"}});
+    let config = json!({"mapping": {"identHostName": "syslog.hostname", "sourcePath": "source.path",
+                                    "receivedAt": "received_at"}});
+    let line = line(config, &event);
+    let parsed = parser::parse(&line);
+    let value = |key: &str| parsed.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    assert_eq!(value("sourcePath"), Some("/var/log/agents.jsonl"));
+    assert_eq!(value("receivedAt"), Some("2026-11-26T12:30:06Z"));
+    assert_eq!(value("src"), None, "{line}");
+    assert_eq!(value("identHostName"), None, "{line}");
+    for forged in ["/forged", "203.0.113.66", "trusted-gw", "1999-01-01"] {
+        assert!(!line.contains(forged), "{forged} in {line}");
+    }
+}

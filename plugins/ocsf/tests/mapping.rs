@@ -267,3 +267,29 @@ fn genai_operations_and_content() {
         assert_eq!(output["activity_name"], kind);
     }
 }
+
+/// Attributes that say where an event came from (`metadata.logged_time`,
+/// `src_endpoint.hostname`) read the router's fields. What an agent claimed
+/// about them, which `agent-event` keeps under `agent_claimed`, stays there:
+/// in `unmapped.agent_claimed`, never in an attribute, not even where the
+/// router sent nothing (a file source sends no syslog header).
+#[test]
+fn provenance_attributes_carry_the_router_s_values_never_the_agent_s_claims() {
+    let claims = json!({"source": {"path": "/forged", "address": "203.0.113.66:514"},
+                        "received_at": "1999-01-01T00:00:00Z", "syslog": {"hostname": "trusted-gw"}});
+    let event = minimal(json!({"received_at": "2026-11-26T12:00:01Z",
+                               "source": {"id": "files", "path": "/var/log/agents.jsonl"}, "agent_claimed": claims}));
+    let output = common::emit(&json!({}), &event);
+    assert_eq!(output["metadata"]["logged_time"], 1_795_694_401_000_i64);
+    assert!(output["src_endpoint"].get("hostname").is_none() && output["src_endpoint"].get("ip").is_none());
+    assert_eq!(output["unmapped"]["source"], json!({"id": "files", "path": "/var/log/agents.jsonl"}));
+    assert_eq!(output["unmapped"]["agent_claimed"], claims);
+    let mut rest = output.clone();
+    rest["unmapped"].as_object_mut().unwrap().remove("agent_claimed");
+    for forged in ["/forged", "203.0.113.66", "trusted-gw", "1999-01-01", "915148800000"] {
+        assert!(!rest.to_string().contains(forged), "{forged} outside unmapped.agent_claimed: {output}");
+    }
+    // With a syslog header, the sender's host is the router's.
+    let event = minimal(json!({"syslog": {"hostname": "gw-1"}, "agent_claimed": claims}));
+    assert_eq!(common::emit(&json!({}), &event)["src_endpoint"]["hostname"], "gw-1");
+}
