@@ -273,7 +273,8 @@ fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
         for (id, counts) in &report.counts {
             tracing::info!(component = %id, received = counts.received, sent = counts.sent,
                 dropped = counts.dropped, dead_lettered = counts.dead_lettered, errors = counts.errors,
-                reloads = counts.reloads, reload_failures = counts.reload_failures, "final counts");
+                reloads = counts.reloads, reload_failures = counts.reload_failures, lost = counts.lost,
+                unclean_closes = counts.unclean_closes, "final counts");
         }
         Ok(ExitCode::SUCCESS)
     });
