@@ -373,3 +373,56 @@ fn connections_over_max_connections_are_refused_while_the_others_keep_working() 
     assert_eq!(logged, 4 + refusals, "each refusal is logged once:\n{log}");
     assert!(log.contains("max_connections (3) are open"), "{log}");
 }
+
+/// The flood from the issue: 100,000 `0 \n` frames (300 KB) on one
+/// connection used to make 100,000 dead-letter records and a log line each.
+/// Now bad frames in a row make one record with their count (and the first
+/// as a sample), and the log stays short.
+#[test]
+fn a_flood_of_bad_frames_makes_a_few_counted_records_and_a_short_log() {
+    let scratch = Scratch::new();
+    let port = free_tcp_port();
+    let config = format!(
+        "data_dir = \"{}\"\n[sources.net]\ntype = \"syslog\"\nmode = \"tcp\"\naddress = \"127.0.0.1:{port}\"\n\
+         framing = \"octet-counting\"\n[sinks.events]\ntype = \"file\"\ninputs = [\"net\"]\npath = \"{}\"\n",
+        scratch.path("data").display(),
+        scratch.path("events.jsonl").display(),
+    );
+    let log = scratch.path("sluice.log");
+    let router = Router::start_logging_to(&scratch.write("sluice.toml", &config), &log);
+    wait_for_listener(port, Duration::from_secs(30));
+
+    let frames = 100_000;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(&b"0 \n".repeat(frames)).unwrap();
+    stream.write_all(b"12 <13>1 - - - ").unwrap();
+    drop(stream);
+
+    // Each record says how many frames it stands for; together, all of them.
+    let dead_letter = scratch.path("data/dead-letter.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let records = loop {
+        let records: Vec<Value> =
+            support::read_lines(&dead_letter).iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let counted: u64 = records.iter().map(|r| r["count"].as_u64().unwrap_or(1)).sum();
+        if counted >= frames as u64 {
+            break records;
+        }
+        assert!(std::time::Instant::now() < deadline, "{counted} of {frames} bad frames in the dead letter");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    wait_for_lines(&scratch.path("events.jsonl"), 1, Duration::from_secs(30));
+    router.stop();
+
+    let counted: u64 = records.iter().map(|r| r["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, frames as u64);
+    assert!(records.len() <= 20, "a handful of records, not one per frame: {}", records.len());
+    let reason = records[0]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("invalid syslog frame from 127.0.0.1:"), "{reason}");
+    assert!(reason.contains(": MSG-LEN starts with 0; "), "{reason}");
+    assert_eq!(records[0]["event"]["message"], "0 \n");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.lines().count() <= 40, "a short log ({} lines):\n{log}", log.lines().count());
+    assert!(log.len() < 20_000, "a short log ({} bytes)", log.len());
+    assert!(log.contains(&format!("component=net received={} ", frames + 1)), "{log}");
+}

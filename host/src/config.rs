@@ -93,13 +93,47 @@ impl Default for PluginsConfig {
 }
 
 /// The `[dead_letter]` table.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadLetterConfig {
     /// JSON-lines file for events that could not be handled
     /// (default: `<data_dir>/dead-letter.jsonl`).
     pub path: Option<PathBuf>,
+    /// The size at which the file is rotated (`path` → `path.1` → `path.2`
+    /// …), in bytes (default 100 MiB).
+    #[serde(default = "default_dead_letter_max_bytes")]
+    pub max_bytes: u64,
+    /// The files the dead letter may fill, the current one included
+    /// (default 10). When all are full nothing is deleted: records of bad
+    /// frames are dropped (counted), events that failed in a plugin or a
+    /// sink wait until an operator moves files away.
+    #[serde(default = "default_dead_letter_max_files")]
+    pub max_files: u32,
 }
+
+impl Default for DeadLetterConfig {
+    fn default() -> Self {
+        DeadLetterConfig {
+            path: None,
+            max_bytes: default_dead_letter_max_bytes(),
+            max_files: default_dead_letter_max_files(),
+        }
+    }
+}
+
+fn default_dead_letter_max_bytes() -> u64 {
+    100 * 1024 * 1024
+}
+
+fn default_dead_letter_max_files() -> u32 {
+    10
+}
+
+/// The smallest `dead_letter.max_bytes`: room for a few records of big events.
+const MIN_DEAD_LETTER_BYTES: u64 = 64 * 1024;
+
+/// The most `dead_letter.max_files`: rotation renames every file each time.
+const MAX_DEAD_LETTER_FILES: u32 = 1000;
 
 /// A `[transforms.<id>]` table: its inputs and what it does.
 #[derive(Debug, Clone)]
@@ -286,6 +320,18 @@ impl Config {
         }
         if let Some(path) = &self.dead_letter.path {
             check_writable_file(path, "dead_letter.path", errors);
+        }
+        if self.dead_letter.max_bytes < MIN_DEAD_LETTER_BYTES {
+            errors.push(ConfigError::new(
+                "dead_letter.max_bytes",
+                format!("must be at least {MIN_DEAD_LETTER_BYTES} (64 KiB), got {}", self.dead_letter.max_bytes),
+            ));
+        }
+        if !(1..=MAX_DEAD_LETTER_FILES).contains(&self.dead_letter.max_files) {
+            errors.push(ConfigError::new(
+                "dead_letter.max_files",
+                format!("must be from 1 to {MAX_DEAD_LETTER_FILES}, got {}", self.dead_letter.max_files),
+            ));
         }
     }
 
@@ -517,6 +563,18 @@ mod tests {
         let config = Config::parse(DEFAULT_CONFIG).expect("default config parses");
         assert_eq!(config.transforms.len(), 3);
         assert_eq!(config.dead_letter_path(), PathBuf::from(".sluice/dead-letter.jsonl"));
+    }
+
+    #[test]
+    fn dead_letter_cap_defaults_and_limits() {
+        let config = Config::parse(STDIN_TO_STDOUT).unwrap();
+        assert_eq!((config.dead_letter.max_bytes, config.dead_letter.max_files), (100 * 1024 * 1024, 10));
+        let config =
+            Config::parse(&format!("{STDIN_TO_STDOUT}[dead_letter]\nmax_bytes = 65536\nmax_files = 1\n")).unwrap();
+        assert_eq!((config.dead_letter.max_bytes, config.dead_letter.max_files), (65536, 1));
+        let errors = errors(&format!("{STDIN_TO_STDOUT}[dead_letter]\nmax_bytes = 100\nmax_files = 0\n"));
+        assert_has(&errors, "dead_letter.max_bytes: must be at least 65536 (64 KiB), got 100");
+        assert_has(&errors, "dead_letter.max_files: must be from 1 to 1000, got 0");
     }
 
     #[test]

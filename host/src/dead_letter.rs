@@ -7,6 +7,15 @@
 //! A record holds the event as it was when it failed, which may be before
 //! redaction: the file is created owner-only (0600), and so are the
 //! directories created for it (0700).
+//!
+//! The dead letter is capped: a file that would pass `max_bytes` is rotated
+//! (`dead-letter.jsonl` → `.1` → `.2` …, up to `max_files` files in all),
+//! and nothing is ever deleted. When every file is full, what happens to a
+//! record depends on its [`Kind`]: records of bad frames from a peer (which
+//! a peer can send at will) are dropped and counted; events that failed in
+//! a plugin or a sink are evidence, so the writer stops taking records
+//! until an operator moves files away, and the bounded channel makes their
+//! senders wait (back-pressure) instead of losing them.
 
 use crate::ack::Finaliser;
 use crate::event::{Batch, Event};
@@ -16,21 +25,47 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+use tokio_util::sync::CancellationToken;
+
+/// How often a full dead letter looks again for room.
+const FULL_RETRY: Duration = Duration::from_secs(1);
 
 /// Events that one component gave up on, for one reason each.
 #[derive(Debug)]
 pub struct Rejected {
     component: Arc<str>,
+    kind: Kind,
     records: Vec<(Event, String)>,
     finaliser: Option<Finaliser>,
+}
+
+/// What a dead-letter record stands for, which decides its fate when the
+/// dead letter is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Events that failed in a plugin or a sink, or that a source could not
+    /// turn into events: never dropped; while the dead letter is full they
+    /// wait, and their senders with them.
+    Evidence,
+    /// One record standing for `count` frames from one peer that could not
+    /// be cut or were too long (its sample is the first of them): dropped,
+    /// and counted, when the dead letter is full or its queue is.
+    ParseErrors { count: u64 },
 }
 
 impl Rejected {
     /// The events and their reasons.
     pub fn records(&self) -> &[(Event, String)] {
         &self.records
+    }
+
+    /// What the records stand for.
+    pub fn kind(&self) -> Kind {
+        self.kind
     }
 }
 
@@ -56,7 +91,29 @@ impl DeadLetter {
         // at full rate must not turn the router's log into the hot path.
         component.dead_lettered(records.len(), &records[0].1);
         let finaliser = from.finaliser().cloned();
-        Some(Rejected { component: component.id().into(), records, finaliser })
+        Some(Rejected { component: component.id().into(), kind: Kind::Evidence, records, finaliser })
+    }
+
+    /// Send one record standing for `count` bad frames from a peer (`sample`
+    /// is the first, `reason` says what was wrong with it). It never waits:
+    /// when the queue is full (the writer is behind, or waiting for room)
+    /// the record is dropped and counted, so a flood of bad frames cannot
+    /// stall the source.
+    pub fn send_parse_errors(&self, component: &ComponentMetrics, sample: Event, reason: String, count: u64) {
+        component.dead_lettered_limited("bad frames", count, &reason);
+        let rejected = Rejected {
+            component: component.id().into(),
+            kind: Kind::ParseErrors { count },
+            records: vec![(sample, reason)],
+            finaliser: None,
+        };
+        match self.tx.try_send(rejected) {
+            Ok(()) => {}
+            Err(TrySendError::Full(rejected)) => {
+                dropped_parse_errors(&self.metrics, &rejected, "the dead-letter queue is full");
+            }
+            Err(TrySendError::Closed(rejected)) => self.closed(&rejected),
+        }
     }
 
     /// The writer has stopped: the source must not count these as delivered.
@@ -86,11 +143,24 @@ impl DeadLetter {
     }
 }
 
+/// A record of bad frames was dropped: counted on the dead-letter output.
+fn dropped_parse_errors(metrics: &ComponentMetrics, rejected: &Rejected, why: &str) {
+    let Kind::ParseErrors { count } = rejected.kind else { unreachable!("only records of bad frames are dropped") };
+    metrics.dropped_limited(
+        "records of bad frames",
+        rejected.records.len() as u64,
+        &format!("a dead-letter record of {count} bad frames from `{}` was dropped: {why}", rejected.component),
+    );
+}
+
 #[derive(Serialize)]
 struct Record<'a> {
     time: &'a str,
     component: &'a str,
     reason: &'a str,
+    /// How many frames an aggregated record of bad frames stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    count: Option<u64>,
     event: EventField<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<&'a str>,
@@ -106,43 +176,207 @@ enum EventField<'a> {
 
 /// Render one dead-letter record as a JSON line (without the newline).
 pub fn render(time: &str, component: &str, reason: &str, event: &Event) -> String {
+    render_record(time, component, reason, None, event)
+}
+
+fn render_record(time: &str, component: &str, reason: &str, count: Option<u64>, event: &Event) -> String {
     let raw: Option<&RawValue> = serde_json::from_str(event.json()).ok();
     let record = Record {
         time,
         component,
         reason,
+        count,
         event: raw.map_or(EventField::Text(event.json()), EventField::Json),
         line: event.line(),
     };
     serde_json::to_string(&record).expect("a record of strings serialises")
 }
 
-/// Write rejected events to `path` until every sender is gone.
+/// Where the dead letter is written and how much it may hold.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub path: PathBuf,
+    /// A file that would pass this size is rotated (a single bigger record
+    /// still goes into a file of its own).
+    pub max_bytes: u64,
+    /// Files in all, the current one included: `path`, `path.1` …
+    /// `path.{max_files - 1}`.
+    pub max_files: u32,
+    /// Cancelled when the router stops: from then on evidence no longer
+    /// waits for room but is written past the cap, since nobody is left to
+    /// free space and waiting would stop the shutdown.
+    pub shutdown: CancellationToken,
+}
+
+/// A path alone: the default cap of `[dead_letter]`.
+impl From<PathBuf> for Settings {
+    fn from(path: PathBuf) -> Self {
+        let defaults = crate::config::DeadLetterConfig::default();
+        Settings {
+            path,
+            max_bytes: defaults.max_bytes,
+            max_files: defaults.max_files,
+            shutdown: CancellationToken::new(),
+        }
+    }
+}
+
+/// Write rejected events until every sender is gone.
 pub async fn run_writer(
-    path: PathBuf,
+    settings: impl Into<Settings>,
     mut rx: mpsc::Receiver<Rejected>,
     metrics: Arc<ComponentMetrics>,
 ) -> anyhow::Result<()> {
-    let mut file = open_owner_only(&path).await?;
+    let mut writer = Writer::open(settings.into()).await?;
     while let Some(rejected) = rx.recv().await {
         let time = crate::timestamp::now_rfc3339();
+        let count = match rejected.kind {
+            Kind::ParseErrors { count } => Some(count),
+            Kind::Evidence => None,
+        };
         let mut buf = String::new();
         for (event, reason) in &rejected.records {
-            buf.push_str(&render(&time, &rejected.component, reason, event));
+            buf.push_str(&render_record(&time, &rejected.component, reason, count, event));
             buf.push('\n');
         }
         metrics.received(rejected.records.len());
-        match file.write_all(buf.as_bytes()).await.and(file.flush().await) {
+        let room = match rejected.kind {
+            Kind::ParseErrors { .. } => writer.make_room(buf.len() as u64).await,
+            Kind::Evidence => writer.wait_for_room(buf.len() as u64).await,
+        };
+        let written = match room {
+            Ok(true) => writer.write(buf.as_bytes()).await,
+            Ok(false) => {
+                dropped_parse_errors(&metrics, &rejected, "the dead letter is full");
+                continue;
+            }
+            Err(err) => Err(err),
+        };
+        match written {
             Ok(()) => metrics.sent(rejected.records.len()),
             Err(err) => {
                 if let Some(finaliser) = &rejected.finaliser {
                     finaliser.fail();
                 }
-                metrics.error(&format!("writing the dead-letter file {}", path.display()), &err);
+                metrics.error(&format!("writing the dead-letter file {}", writer.settings.path.display()), &err);
             }
         }
     }
     Ok(())
+}
+
+/// The current file and its size.
+struct Writer {
+    settings: Settings,
+    file: tokio::fs::File,
+    size: u64,
+}
+
+impl Writer {
+    async fn open(settings: Settings) -> anyhow::Result<Writer> {
+        let file = open_owner_only(&settings.path).await?;
+        let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+        Ok(Writer { settings, file, size })
+    }
+
+    async fn write(&mut self, buf: &[u8]) -> anyhow::Result<()> {
+        self.file.write_all(buf).await?;
+        self.file.flush().await?;
+        self.size += buf.len() as u64;
+        Ok(())
+    }
+
+    /// Whether `len` more bytes may be written, rotating the file when they
+    /// would not fit: `false` when every file is full.
+    async fn make_room(&mut self, len: u64) -> anyhow::Result<bool> {
+        self.follow_the_path().await?;
+        if self.size == 0 || self.size.saturating_add(len) <= self.settings.max_bytes {
+            return Ok(true);
+        }
+        let Some(free) = self.free_slot() else { return Ok(false) };
+        // Shift the files below the free slot up by one, oldest first, so
+        // that a higher number is always older; then start a new file.
+        for i in (1..free).rev() {
+            let (from, to) = (slot(&self.settings.path, i), slot(&self.settings.path, i + 1));
+            tokio::fs::rename(&from, &to)
+                .await
+                .with_context(|| format!("rotating {} to {}", from.display(), to.display()))?;
+        }
+        let first = slot(&self.settings.path, 1);
+        tokio::fs::rename(&self.settings.path, &first)
+            .await
+            .with_context(|| format!("rotating {} to {}", self.settings.path.display(), first.display()))?;
+        self.file = open_owner_only(&self.settings.path).await?;
+        self.size = 0;
+        Ok(true)
+    }
+
+    /// [`Self::make_room`], waiting while every file is full (checking
+    /// again every [`FULL_RETRY`]) until an operator frees a slot or the
+    /// router stops.
+    async fn wait_for_room(&mut self, len: u64) -> anyhow::Result<bool> {
+        if self.make_room(len).await? {
+            return Ok(true);
+        }
+        let Settings { path, max_bytes, max_files, .. } = &self.settings;
+        tracing::warn!(
+            path = %path.display(), max_bytes, max_files,
+            "the dead letter is full: events that failed in a plugin or a sink wait (and their sources with them) \
+             until files are moved away; move {}.* (the highest numbers are the oldest) to resume; records of bad \
+             frames are dropped meanwhile",
+            path.display()
+        );
+        let shutdown = self.settings.shutdown.clone();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => {
+                    tracing::warn!(path = %self.settings.path.display(), "the router is stopping with the dead \
+                        letter full: the events still waiting are written past its cap, so that none is lost");
+                    return Ok(true);
+                }
+                () = tokio::time::sleep(FULL_RETRY) => {
+                    if self.make_room(len).await? {
+                        tracing::info!(path = %self.settings.path.display(), "the dead letter has room again");
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The lowest rotation slot that is free, if any.
+    fn free_slot(&self) -> Option<u32> {
+        (1..self.settings.max_files).find(|&i| !slot(&self.settings.path, i).exists())
+    }
+
+    /// Reopen when the path no longer names the open file (an operator moved
+    /// it away), and take the size from the file (it may have been
+    /// truncated).
+    async fn follow_the_path(&mut self) -> anyhow::Result<()> {
+        let open = self.file.metadata().await.context("reading the dead-letter file's size")?;
+        let named = tokio::fs::metadata(&self.settings.path).await.ok();
+        #[cfg(unix)]
+        let moved = {
+            use std::os::unix::fs::MetadataExt;
+            named.is_none_or(|named| (named.dev(), named.ino()) != (open.dev(), open.ino()))
+        };
+        #[cfg(not(unix))]
+        let moved = named.is_none();
+        if moved {
+            self.file = open_owner_only(&self.settings.path).await?;
+            self.size = self.file.metadata().await.map(|m| m.len()).unwrap_or(0);
+        } else {
+            self.size = open.len();
+        }
+        Ok(())
+    }
+}
+
+/// Rotation slot `i` of the file at `path`: `path.i`.
+fn slot(path: &Path, i: u32) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{i}"));
+    PathBuf::from(name)
 }
 
 /// Open `path` for appending; a new file is readable by its owner only, and
@@ -222,5 +456,130 @@ mod tests {
         let reasons: Vec<String> =
             text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["reason"].to_string()).collect();
         assert_eq!(reasons, [r#""first""#, r#""second""#]);
+    }
+
+    /// A writer with a tiny cap at `dir/dl.jsonl`.
+    struct Capped {
+        dead_letter: DeadLetter,
+        metrics: Arc<ComponentMetrics>,
+        shutdown: CancellationToken,
+        writer: tokio::task::JoinHandle<anyhow::Result<()>>,
+        path: PathBuf,
+    }
+
+    impl Capped {
+        fn start(dir: &Path, max_bytes: u64, max_files: u32) -> Capped {
+            let metrics = crate::metrics::Metrics::default().component("dead_letter");
+            let (dead_letter, rx) = DeadLetter::channel(metrics.clone());
+            let path = dir.join("dl.jsonl");
+            let shutdown = CancellationToken::new();
+            let settings = Settings { path: path.clone(), max_bytes, max_files, shutdown: shutdown.clone() };
+            let writer = tokio::spawn(run_writer(settings, rx, metrics.clone()));
+            Capped { dead_letter, metrics, shutdown, writer, path }
+        }
+
+        /// One event that failed in a plugin, about 200 bytes as a record.
+        async fn evidence(&self, n: usize) {
+            let event = Event::from_json(format!(r#"{{"n":{n},"pad":"{}"}}"#, "x".repeat(100)));
+            let plugin = crate::metrics::Metrics::default().component("plugin");
+            self.dead_letter.send(&plugin, &Batch::new(Vec::new()), vec![(event, "trapped".to_owned())]).await;
+        }
+
+        async fn until(&self, what: &str, done: impl Fn(crate::metrics::Counts) -> bool) {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while !done(self.metrics.counts()) {
+                assert!(tokio::time::Instant::now() < deadline, "{what}: {:?}", self.metrics.counts());
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+
+        fn file(&self, i: u32) -> PathBuf {
+            if i == 0 { self.path.clone() } else { slot(&self.path, i) }
+        }
+
+        /// The `n` of the records in file `i` (0: the current one).
+        fn ns(&self, i: u32) -> Vec<u64> {
+            let text = std::fs::read_to_string(self.file(i)).unwrap_or_default();
+            text.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]["n"].as_u64().unwrap())
+                .collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_file_is_rotated_and_the_rotated_files_stay_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let capped = Capped::start(dir.path(), 500, 3);
+        for n in 0..6 {
+            capped.evidence(n).await;
+        }
+        capped.until("all written", |c| c.sent == 6).await;
+        assert_eq!((capped.ns(2), capped.ns(1), capped.ns(0)), (vec![0, 1], vec![2, 3], vec![4, 5]));
+        for i in 0..3 {
+            let len = capped.file(i).metadata().unwrap().len();
+            assert!(len <= 500, "file {i}: {len} bytes");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                assert_eq!(capped.file(i).metadata().unwrap().permissions().mode() & 0o777, 0o600, "file {i}");
+            }
+        }
+        assert!(!capped.file(3).exists(), "no more than max_files");
+        drop(capped.dead_letter);
+        capped.writer.await.unwrap().unwrap();
+    }
+
+    /// Every file full: a record of bad frames is dropped and counted, while
+    /// evidence waits (the writer takes nothing more) and is written once an
+    /// operator has moved a file away; nothing else is lost or deleted.
+    #[tokio::test]
+    async fn when_every_file_is_full_bad_frames_are_dropped_and_evidence_waits_for_room() {
+        let dir = tempfile::tempdir().unwrap();
+        let capped = Capped::start(dir.path(), 500, 2);
+        for n in 0..4 {
+            capped.evidence(n).await;
+        }
+        capped.until("the files are full", |c| c.sent == 4).await;
+        let sample = Event::from_json(format!(r#"{{"message":"{}"}}"#, "0 ".repeat(100)));
+        let source = crate::metrics::Metrics::default().component("net");
+        capped.dead_letter.send_parse_errors(&source, sample, "MSG-LEN starts with 0".to_owned(), 7);
+        capped.until("the record of bad frames is dropped", |c| c.dropped == 1).await;
+        assert_eq!(source.counts().dead_lettered, 7);
+
+        capped.evidence(4).await;
+        capped.evidence(5).await;
+        capped.until("the writer holds the first", |c| c.received >= 6).await;
+        // Give a wrong writer the time to write what it must not.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(capped.metrics.counts().sent, 4, "nothing written while full");
+        assert_eq!((capped.ns(1), capped.ns(0)), (vec![0, 1], vec![2, 3]), "nothing deleted");
+
+        // The operator moves the oldest file away.
+        std::fs::rename(capped.file(1), dir.path().join("archived.jsonl")).unwrap();
+        capped.until("written once there is room", |c| c.sent == 6).await;
+        assert_eq!((capped.ns(1), capped.ns(0)), (vec![2, 3], vec![4, 5]));
+        let archived = std::fs::read_to_string(dir.path().join("archived.jsonl")).unwrap();
+        assert_eq!(archived.lines().count(), 2);
+        let counts = capped.metrics.counts();
+        assert_eq!((counts.dropped, counts.errors), (1, 0));
+        drop(capped.dead_letter);
+        capped.writer.await.unwrap().unwrap();
+    }
+
+    /// At shutdown nobody is left to free space: evidence still waiting is
+    /// written past the cap rather than lost (or the stop blocked).
+    #[tokio::test]
+    async fn at_shutdown_waiting_evidence_is_written_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let capped = Capped::start(dir.path(), 500, 1);
+        for n in 0..3 {
+            capped.evidence(n).await;
+        }
+        capped.until("the writer holds the third", |c| c.sent == 2 && c.received == 3).await;
+        capped.shutdown.cancel();
+        capped.until("written past the cap", |c| c.sent == 3).await;
+        assert_eq!(capped.ns(0), [0, 1, 2]);
+        drop(capped.dead_letter);
+        capped.writer.await.unwrap().unwrap();
     }
 }

@@ -274,7 +274,7 @@ fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
             tracing::info!(component = %id, received = counts.received, sent = counts.sent,
                 dropped = counts.dropped, dead_lettered = counts.dead_lettered, errors = counts.errors,
                 reloads = counts.reloads, reload_failures = counts.reload_failures, retries = counts.retries,
-                "final counts");
+                lost = counts.lost, unclean_closes = counts.unclean_closes, "final counts");
         }
         Ok(ExitCode::SUCCESS)
     });

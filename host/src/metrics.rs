@@ -1,6 +1,7 @@
 //! The router's internal events: each one is a counter and a log line emitted
 //! together, so that metrics and logs never disagree.
 
+use crate::log_limit::{LogLimit, report_suppressed};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,6 +18,10 @@ pub struct ComponentMetrics {
     reloads: AtomicU64,
     reload_failures: AtomicU64,
     retries: AtomicU64,
+    lost: AtomicU64,
+    unclean_closes: AtomicU64,
+    /// For the lines a peer can trigger at will (the `*_limited` methods).
+    log_limit: LogLimit,
 }
 
 /// A snapshot of one component's counters.
@@ -38,6 +43,12 @@ pub struct Counts {
     pub reload_failures: u64,
     /// Batches run a second time after a plugin call overran its deadline.
     pub retries: u64,
+    /// Events that never reached the router: datagrams the kernel dropped
+    /// because the socket's receive buffer was full.
+    pub lost: u64,
+    /// Connections a peer ended without closing TLS cleanly (no
+    /// close_notify): common client behaviour, not an error.
+    pub unclean_closes: u64,
 }
 
 impl ComponentMetrics {
@@ -74,6 +85,42 @@ impl ComponentMetrics {
         tracing::error!(component = %self.id, error = %err, "{what}");
     }
 
+    /// Something a peer caused failed (a refused connection, a failed
+    /// handshake …): counted every time, logged at most a few times per
+    /// `kind` and window (see [`LogLimit`]).
+    pub fn error_limited(&self, kind: &'static str, what: &str, err: &dyn std::fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        if let Some(suppressed) = self.log_limit.allow(kind) {
+            report_suppressed(&self.id, kind, suppressed);
+            tracing::error!(component = %self.id, error = %err, "{what}");
+        }
+    }
+
+    /// [`Self::dead_lettered`] for records a peer can cause at will (bad
+    /// frames): the log line is rate-limited per `kind`.
+    pub fn dead_lettered_limited(&self, kind: &'static str, n: u64, reason: &str) {
+        if n > 0 {
+            self.dead_lettered.fetch_add(n, Ordering::Relaxed);
+            if let Some(suppressed) = self.log_limit.allow(kind) {
+                report_suppressed(&self.id, kind, suppressed);
+                tracing::warn!(component = %self.id, events = n, %reason, "events sent to the dead-letter output");
+            }
+        }
+    }
+
+    /// `n` were dropped by policy under pressure (dead-letter records of bad
+    /// frames when the dead letter is full): counted as dropped, logged as a
+    /// warning rate-limited per `kind`.
+    pub fn dropped_limited(&self, kind: &'static str, n: u64, what: &str) {
+        if n > 0 {
+            self.dropped.fetch_add(n, Ordering::Relaxed);
+            if let Some(suppressed) = self.log_limit.allow(kind) {
+                report_suppressed(&self.id, kind, suppressed);
+                tracing::warn!(component = %self.id, events = n, "{what}");
+            }
+        }
+    }
+
     /// A new plugin version was swapped in.
     pub fn reloaded(&self, plugin: &str, digest: &str) {
         self.reloads.fetch_add(1, Ordering::Relaxed);
@@ -93,6 +140,20 @@ impl ComponentMetrics {
             "plugin call overran its deadline; retrying the batch once on a fresh instance");
     }
 
+    /// `n` events were lost before they reached the router.
+    pub fn lost(&self, n: u64, what: &str) {
+        if n > 0 {
+            self.lost.fetch_add(n, Ordering::Relaxed);
+            tracing::warn!(component = %self.id, events = n, "{what}");
+        }
+    }
+
+    /// `peer` ended its connection without closing TLS cleanly.
+    pub fn unclean_close(&self, peer: &str) {
+        self.unclean_closes.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(component = %self.id, %peer, "the peer closed the connection without a TLS close_notify");
+    }
+
     pub fn counts(&self) -> Counts {
         Counts {
             received: self.received.load(Ordering::Relaxed),
@@ -103,6 +164,8 @@ impl ComponentMetrics {
             reloads: self.reloads.load(Ordering::Relaxed),
             reload_failures: self.reload_failures.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
+            unclean_closes: self.unclean_closes.load(Ordering::Relaxed),
         }
     }
 }

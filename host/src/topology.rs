@@ -171,11 +171,14 @@ impl Topology {
             Fanout::new(consumers)
         };
 
-        let dl_writer = tokio::spawn(dead_letter::run_writer(
-            config.dead_letter_path(),
-            dead_letter_rx,
-            metrics.component(DEAD_LETTER_ID),
-        ));
+        let dl_settings = dead_letter::Settings {
+            path: config.dead_letter_path(),
+            max_bytes: config.dead_letter.max_bytes,
+            max_files: config.dead_letter.max_files,
+            shutdown: shutdown.clone(),
+        };
+        let dl_writer =
+            tokio::spawn(dead_letter::run_writer(dl_settings, dead_letter_rx, metrics.component(DEAD_LETTER_ID)));
 
         let mut sinks = Vec::new();
         let mut buffers = Vec::new();

@@ -11,7 +11,12 @@
 //! pushes back on the peers through TCP instead of filling memory. A message
 //! over `max_message_bytes` or a frame that cannot be cut goes to the
 //! dead-letter output with the reason; nothing a peer sends stops the source.
-//! Syslog has no acknowledgements, so batches carry none.
+//! Bad frames in a row from one peer make one dead-letter record, with their
+//! count and the first of them as a sample (written when a good message
+//! comes, when the batch is cut, at most a second after the first of them,
+//! or when the connection ends): tiny bad frames cannot be amplified into a
+//! record each. Syslog has no
+//! acknowledgements, so batches carry none.
 
 mod stream;
 mod udp;
@@ -19,6 +24,7 @@ mod udp;
 use super::batcher::Batcher;
 use super::{Origin, SourceContext, message_event};
 use crate::config::ConfigError;
+use crate::event::Event;
 use crate::syslog::frame::Framing;
 use crate::tls::ServerTlsConfig;
 use anyhow::Context;
@@ -75,6 +81,10 @@ fn default_max_message_bytes() -> usize {
 fn default_max_connections() -> usize {
     1024
 }
+
+/// The longest a run of bad frames from one peer waits for its record: a
+/// peer that sends nothing else gets one record per interval, not per frame.
+const BAD_FRAMES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What a UDP source asks the kernel for when `receive_buffer_bytes` is not set.
 const DEFAULT_RECEIVE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
@@ -192,20 +202,36 @@ impl Listener {
 struct Messages {
     ctx: SourceContext,
     batcher: Batcher,
+    bad: Option<BadFrames>,
+}
+
+/// Bad frames in a row from one peer, reported as one dead-letter record.
+struct BadFrames {
+    peer: String,
+    /// The first of them, as an event, and what was wrong with it.
+    sample: Event,
+    reason: String,
+    count: u64,
+    /// When the record goes even if more bad frames keep coming.
+    due: Instant,
 }
 
 impl Messages {
     fn new(ctx: SourceContext) -> Self {
-        Messages { batcher: Batcher::new(ctx.batch), ctx }
+        Messages { batcher: Batcher::new(ctx.batch), ctx, bad: None }
     }
 
-    /// When the batch being filled must go, whether full or not.
+    /// When the batch being filled, or the record of bad frames, must go.
     fn due(&self) -> Option<Instant> {
-        self.batcher.due()
+        match (self.batcher.due(), self.bad.as_ref().map(|bad| bad.due)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// One message from `peer` (`ip:port`).
     async fn message(&mut self, bytes: &[u8], peer: &str) -> anyhow::Result<()> {
+        self.report_bad_frames();
         self.ctx.metrics.received(1);
         let received_at = crate::timestamp::now_rfc3339();
         let origin = Origin { id: &self.ctx.id, path: None, address: Some(peer) };
@@ -214,15 +240,37 @@ impl Messages {
     }
 
     /// Something from `peer` that is not a message (an oversized or broken
-    /// frame): its first bytes go to the dead-letter output with `reason`.
-    async fn reject(&mut self, head: &[u8], peer: &str, reason: String) {
+    /// frame). It is counted; the first of a run from one peer is kept, with
+    /// `reason`, as the sample of the run's dead-letter record.
+    fn reject(&mut self, head: &[u8], peer: &str, reason: String) {
+        self.ctx.metrics.received(1);
+        match &mut self.bad {
+            Some(bad) if bad.peer == peer => {
+                bad.count += 1;
+                return;
+            }
+            Some(_) => self.report_bad_frames(),
+            None => {}
+        }
         let received_at = crate::timestamp::now_rfc3339();
         let origin = Origin { id: &self.ctx.id, path: None, address: Some(peer) };
-        let event = message_event(&String::from_utf8_lossy(head), origin, &received_at);
-        self.ctx.reject(event, reason).await;
+        let sample = message_event(&String::from_utf8_lossy(head), origin, &received_at);
+        let due = Instant::now() + BAD_FRAMES_EVERY.max(self.ctx.batch.timeout);
+        self.bad = Some(BadFrames { peer: peer.to_owned(), sample, reason, count: 1, due });
+    }
+
+    /// Send the record of the bad frames so far, if any.
+    fn report_bad_frames(&mut self) {
+        let Some(BadFrames { sample, reason, count, .. }) = self.bad.take() else { return };
+        let reason = match count {
+            1 => reason,
+            n => format!("{reason}; {} more bad frames followed from the same peer", n - 1),
+        };
+        self.ctx.dead_letter.send_parse_errors(&self.ctx.metrics, sample, reason, count);
     }
 
     async fn flush(&mut self) -> anyhow::Result<()> {
+        self.report_bad_frames();
         self.batcher.flush(&self.ctx).await
     }
 }

@@ -10,21 +10,24 @@
 //!
 //! The decoder never fails and never buffers more than about
 //! `max_message_bytes`:
-//! - An octet-counted frame over the limit yields [`Frame::Oversized`] with
-//!   its first `max_message_bytes` bytes; the rest of its announced length
-//!   is dropped as it arrives, however many reads that takes, so the next
-//!   frame is found exactly.
 //! - A line over the limit yields [`Frame::Oversized`] with its first
 //!   `max_message_bytes` bytes once its LF arrives (so that `len` is known);
 //!   the rest is dropped, not held.
-//! - A bad MSG-LEN (`12a `, a leading `0`, more than 10 digits) yields
-//!   [`Frame::Invalid`] with the bytes skipped, cut to `max_message_bytes`.
-//!   The stream is picked up again at the first place a frame can start:
-//!   right after an LF (a line-oriented sender, or a sender that ends frames
-//!   with LF) or at `DIGITS SP <` not preceded by a digit (the next
-//!   octet-counted syslog frame; every syslog message starts with `<PRI>`).
-//!   Falling back to LF alone would lose the rest of the connection when a
-//!   sender that never writes LF miscounts once.
+//! - A bad MSG-LEN (`12a `, a leading `0`, a sign as in `-5`, more than 10
+//!   digits, or a count over `max_message_bytes`) yields [`Frame::Invalid`]
+//!   with the bytes skipped, cut to `max_message_bytes`. A count over the
+//!   limit is refused as soon as its digits pass it, like any bad count:
+//!   trusting it would mean skipping what it announces, and one bad count
+//!   (`4294967296 `) would then swallow the rest of the connection. The
+//!   stream is picked up again at the first place a frame can start: right
+//!   after an LF (a line-oriented sender, or a sender that ends frames with
+//!   LF) or at `DIGITS SP <` not preceded by a digit or a sign (the next
+//!   octet-counted syslog frame; every syslog message starts with `<PRI>`;
+//!   the `5 <` of `-5 <` is the tail of a bad count, not a frame). Falling
+//!   back to LF alone would lose the rest of the connection when a sender
+//!   that never writes LF miscounts once. A frame over the limit from an
+//!   honest sender is therefore reported as a bad count with its first
+//!   bytes, and its body is skipped by the same rule.
 //!
 //! Between octet-counted frames, CR, LF and NUL are skipped: some senders end
 //! each frame with LF as well. Blank lines in newline framing are skipped.
@@ -48,18 +51,23 @@ pub enum Framing {
 pub enum Frame {
     /// A message (without its MSG-LEN or LF).
     Message(Bytes),
-    /// A message over `max_message_bytes`: its first `max_message_bytes`
-    /// bytes and its whole length (octet counting: as announced; newline:
-    /// the bytes before the LF).
+    /// A line over `max_message_bytes` (newline framing): its first
+    /// `max_message_bytes` bytes and its whole length (the bytes before the
+    /// LF). An octet-counted frame over the limit is [`Frame::Invalid`].
     Oversized { head: Bytes, len: usize },
-    /// Bytes that are not a frame (a bad MSG-LEN, or a stream that ended
-    /// inside an octet-counted frame), cut to `max_message_bytes`.
+    /// Bytes that are not a frame (a bad MSG-LEN, one over the limit
+    /// included, or a stream that ended inside an octet-counted frame), cut
+    /// to `max_message_bytes`.
     Invalid { reason: String, bytes: Bytes },
 }
 
 /// The longest MSG-LEN accepted: 10 digits (up to 9 999 999 999). Longer is
-/// garbage, not a length; anything that long is skipped as oversized anyway.
+/// garbage, not a length (and would not fit the arithmetic).
 const MAX_LEN_DIGITS: usize = 10;
+
+/// The most buffer reserved ahead for a frame's body: the buffer grows as
+/// bytes arrive, never by what a peer merely announces.
+const MAX_RESERVE: usize = 64 * 1024;
 
 /// A [`tokio_util::codec::Decoder`] for one connection.
 #[derive(Debug)]
@@ -76,15 +84,23 @@ enum State {
     /// no LF (newline framing), so a line arriving in many reads is searched
     /// once.
     Boundary { scanned: usize },
-    /// Octet counting: dropping the rest of an oversized frame.
-    Skip { remaining: u64 },
     /// Newline framing: dropping the rest of an oversized line up to its LF.
     Discard { head: Bytes, len: usize },
     /// Octet counting: after a bad MSG-LEN, looking for a frame start (see
     /// the module doc). `reason` is `Some` until the skipped bytes have been
-    /// reported; `scanned` as above; `after_digit`: the byte before the
-    /// buffer's start (already dropped) was a digit.
-    Resync { reason: Option<String>, scanned: usize, after_digit: bool },
+    /// reported; `scanned` as above; `after_number`: the byte before the
+    /// buffer's start (already dropped) was a digit or a sign.
+    Resync { reason: Option<String>, scanned: usize, after_number: bool },
+}
+
+/// What [`read_count`] found at the start of a frame.
+enum Count {
+    /// A valid MSG-LEN: the header (digits and space) and the length.
+    Len { header: usize, len: usize },
+    /// A bad one, for this reason.
+    Bad(String),
+    /// More bytes are needed to tell.
+    Partial,
 }
 
 /// What [`find_resync`] found.
@@ -110,38 +126,28 @@ impl Decoder {
     fn octet_counted(&mut self, buf: &mut BytesMut) -> Option<Frame> {
         let skip = buf.iter().take_while(|b| matches!(b, b'\r' | b'\n' | 0)).count();
         buf.advance(skip);
-        let digits = buf.iter().take(MAX_LEN_DIGITS + 1).take_while(|b| b.is_ascii_digit()).count();
-        let reason = match buf.get(digits) {
-            None if buf.is_empty() => return None,
-            _ if buf[0] == b'0' => "MSG-LEN starts with 0",
-            _ if digits > MAX_LEN_DIGITS => "MSG-LEN has more than 10 digits",
-            None => return None,
-            Some(b' ') if digits > 0 => {
-                let len = buf[..digits].iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-                return self.counted_body(buf, digits + 1, len);
-            }
-            Some(_) if digits == 0 => "expected MSG-LEN",
-            Some(_) => "MSG-LEN is not followed by a space",
+        if buf.is_empty() {
+            return None;
+        }
+        let reason = match read_count(buf, self.max) {
+            Count::Len { header, len } => return self.counted_body(buf, header, len),
+            Count::Partial => return None,
+            Count::Bad(reason) => reason,
         };
-        self.state = State::Resync { reason: Some(reason.to_owned()), scanned: 1, after_digit: false };
+        self.state = State::Resync { reason: Some(reason), scanned: 1, after_number: false };
         self.resync(buf)
     }
 
-    /// The MSG of a frame whose `header` bytes announced `len`.
-    fn counted_body(&mut self, buf: &mut BytesMut, header: usize, len: u64) -> Option<Frame> {
-        let max = self.max as u64;
-        let wanted = header + len.min(max) as usize;
+    /// The MSG of a frame whose `header` bytes announced `len` (at most
+    /// `max_message_bytes`).
+    fn counted_body(&mut self, buf: &mut BytesMut, header: usize, len: usize) -> Option<Frame> {
+        let wanted = header + len;
         if buf.len() < wanted {
-            buf.reserve(wanted - buf.len());
+            buf.reserve((wanted - buf.len()).min(MAX_RESERVE));
             return None;
         }
         buf.advance(header);
-        let body = buf.split_to(len.min(max) as usize).freeze();
-        if len <= max {
-            return Some(Frame::Message(body));
-        }
-        self.state = State::Skip { remaining: len - max };
-        Some(Frame::Oversized { head: body, len: usize::try_from(len).unwrap_or(usize::MAX) })
+        Some(Frame::Message(buf.split_to(len).freeze()))
     }
 
     fn newline(&mut self, buf: &mut BytesMut, scanned: usize) -> Option<Frame> {
@@ -192,10 +198,10 @@ impl Decoder {
     }
 
     fn resync(&mut self, buf: &mut BytesMut) -> Option<Frame> {
-        let State::Resync { reason, scanned, after_digit } = &mut self.state else {
+        let State::Resync { reason, scanned, after_number } = &mut self.state else {
             unreachable!("only called while resynchronising")
         };
-        match find_resync(buf, *scanned, *after_digit) {
+        match find_resync(buf, *scanned, *after_number) {
             Resync::At(at) => {
                 let skipped = buf.split_to(at);
                 let frame = reason.take().map(|reason| Frame::Invalid { reason, bytes: head(skipped, self.max) });
@@ -205,7 +211,7 @@ impl Decoder {
             Resync::NotBefore(at) => {
                 if reason.is_none() || buf.len() >= self.max {
                     // Reported (or as much as will be reported): drop what is known to be garbage.
-                    *after_digit = if at > 0 { buf[at - 1].is_ascii_digit() } else { *after_digit };
+                    *after_number = if at > 0 { number_byte(buf[at - 1]) } else { *after_number };
                     let skipped = buf.split_to(at);
                     *scanned = 0;
                     reason.take().map(|reason| Frame::Invalid { reason, bytes: head(skipped, self.max) })
@@ -239,15 +245,6 @@ impl tokio_util::codec::Decoder for Decoder {
                         Framing::Newline => self.newline(buf, scanned),
                     });
                 }
-                State::Skip { remaining } => {
-                    let n = (*remaining).min(buf.len() as u64);
-                    buf.advance(n as usize);
-                    *remaining -= n;
-                    if *remaining > 0 {
-                        return Ok(None);
-                    }
-                    self.state = State::Boundary { scanned: 0 };
-                }
                 State::Discard { .. } => return Ok(self.discard(buf)),
                 State::Resync { .. } => match self.resync(buf) {
                     Some(frame) => return Ok(Some(frame)),
@@ -269,7 +266,6 @@ impl tokio_util::codec::Decoder for Decoder {
         let state = std::mem::replace(&mut self.state, State::Boundary { scanned: 0 });
         let rest = buf.split().freeze();
         Ok(match state {
-            State::Skip { .. } => None,
             State::Discard { head, len } => Some(Frame::Oversized { head, len: len + rest.len() }),
             State::Resync { reason, .. } => reason.map(|reason| Frame::Invalid { reason, bytes: head(rest, self.max) }),
             State::Boundary { .. } if rest.is_empty() => None,
@@ -311,18 +307,54 @@ fn detect(buf: &mut BytesMut) -> Option<Framing> {
     }
 }
 
+/// The MSG-LEN at the start of `buf` (not empty), checked against `max`
+/// digit by digit, so that a count over the limit is refused as soon as it
+/// passes it, before its space or its body arrives.
+fn read_count(buf: &[u8], max: usize) -> Count {
+    match buf {
+        [b'0', ..] => return Count::Bad("MSG-LEN starts with 0".to_owned()),
+        [b'-', d, ..] if d.is_ascii_digit() => return Count::Bad("MSG-LEN is negative".to_owned()),
+        [b'-'] => return Count::Partial,
+        _ => {}
+    }
+    let mut len = 0usize;
+    for (i, &b) in buf.iter().enumerate() {
+        if !b.is_ascii_digit() {
+            return match b {
+                b' ' if i > 0 => Count::Len { header: i + 1, len },
+                _ if i == 0 => Count::Bad("expected MSG-LEN".to_owned()),
+                _ => Count::Bad("MSG-LEN is not followed by a space".to_owned()),
+            };
+        }
+        if i == MAX_LEN_DIGITS {
+            return Count::Bad("MSG-LEN has more than 10 digits".to_owned());
+        }
+        match len.checked_mul(10).and_then(|l| l.checked_add(usize::from(b - b'0'))) {
+            Some(l) if l <= max => len = l,
+            _ => return Count::Bad(format!("MSG-LEN exceeds max_message_bytes ({max})")),
+        }
+    }
+    Count::Partial
+}
+
+/// A byte that belongs to a number: a digit or a sign.
+fn number_byte(b: u8) -> bool {
+    b.is_ascii_digit() || b == b'-' || b == b'+'
+}
+
 /// The first place at or after `from` where a frame can start: right after
 /// an LF, or at `DIGITS SP <` (first digit 1–9, at most 10 digits, not
-/// preceded by a digit, so that the tail of a longer number does not pass
-/// for a length). `after_digit`: the byte before `buf` was a digit.
-fn find_resync(buf: &[u8], from: usize, after_digit: bool) -> Resync {
+/// preceded by a digit or a sign, so that the tail of a longer or signed
+/// number does not pass for a length). `after_number`: the byte before `buf`
+/// was a digit or a sign.
+fn find_resync(buf: &[u8], from: usize, after_number: bool) -> Resync {
     for i in from..buf.len() {
         let b = buf[i];
         if b == b'\n' {
             return Resync::At(i + 1);
         }
-        let after_digit = if i > 0 { buf[i - 1].is_ascii_digit() } else { after_digit };
-        if !(b'1'..=b'9').contains(&b) || after_digit {
+        let after_number = if i > 0 { number_byte(buf[i - 1]) } else { after_number };
+        if !(b'1'..=b'9').contains(&b) || after_number {
             continue;
         }
         let digits = buf[i..].iter().take(MAX_LEN_DIGITS + 1).take_while(|b| b.is_ascii_digit()).count();
@@ -448,21 +480,23 @@ mod tests {
     }
 
     #[test]
-    fn oversized_octet_frame_is_skipped_exactly_across_reads() {
+    fn a_frame_over_the_limit_is_reported_with_its_first_bytes_across_reads() {
+        let over = "MSG-LEN exceeds max_message_bytes (4)";
         let mut d = Decoder::new(Framing::OctetCounting, 4);
         let frames = run(&mut d, &[b"10 abc", b"de", b"fgh", b"ij3 <1>", b"5 <2>ab"]);
-        assert_eq!(frames, [oversized("abcd", 10), msg("<1>"), oversized("<2>a", 5)]);
+        assert_eq!(frames, [invalid(over, "10 a"), msg("<1>"), invalid(over, "5 <2")]);
         // Exactly the limit is fine.
         assert_eq!(self::frames(Framing::OctetCounting, 4, b"4 abcd"), [msg("abcd")]);
-        // A huge announced length is dropped as it arrives, never buffered.
+        // A huge announced length is reported at once and never buffered.
         let mut d = Decoder::new(Framing::OctetCounting, 4);
         let mut buf = BytesMut::from(&b"9999999999 abcdef"[..]);
-        assert_eq!(d.decode(&mut buf).unwrap(), Some(oversized("abcd", 9_999_999_999)));
+        assert_eq!(d.decode(&mut buf).unwrap(), Some(invalid(over, "9999")));
         assert_eq!(d.decode(&mut buf).unwrap(), None);
-        assert!(buf.is_empty());
         buf.extend_from_slice(&[b'x'; 4096]);
         assert_eq!(d.decode(&mut buf).unwrap(), None);
-        assert!(buf.is_empty());
+        assert!(buf.len() <= 4, "{}", buf.len());
+        buf.extend_from_slice(b"\n3 <1>");
+        assert_eq!(d.decode(&mut buf).unwrap(), Some(msg("<1>")));
     }
 
     #[test]
@@ -487,7 +521,7 @@ mod tests {
             [invalid("MSG-LEN starts with 0", "0 junk "), msg("<13>x"), msg("<13>y")]
         );
         assert_eq!(
-            frames(Framing::OctetCounting, 100, b"123456789012 <1>5 <13>y"),
+            frames(Framing::OctetCounting, usize::MAX, b"123456789012 <1>5 <13>y"),
             [invalid("MSG-LEN has more than 10 digits", "123456789012 <1>"), msg("<13>y")]
         );
         assert_eq!(
@@ -504,6 +538,51 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_count_is_invalid_and_invents_no_event() {
+        // `-5 <13>x` is one bad frame: the `5 <` inside it is the tail of a signed number, not a frame start.
+        assert_eq!(frames(Framing::OctetCounting, 100, b"-5 <13>x"), [invalid("MSG-LEN is negative", "-5 <13>x")]);
+        assert_eq!(
+            frames(Framing::OctetCounting, 100, b"-5 <13>x\n5 <13>y"),
+            [invalid("MSG-LEN is negative", "-5 <13>x\n"), msg("<13>y")]
+        );
+        assert_eq!(
+            frames(Framing::OctetCounting, 100, b"x -5 <13>ab +5 <13>cd 5 <13>y"),
+            [invalid("expected MSG-LEN", "x -5 <13>ab +5 <13>cd "), msg("<13>y")]
+        );
+    }
+
+    #[test]
+    fn a_count_over_the_limit_is_refused_without_waiting_for_its_body() {
+        // Refused, then picked up again as after any bad MSG-LEN: the announced 4 GiB swallow nothing.
+        assert_eq!(
+            frames(Framing::OctetCounting, 100, b"4294967296 <13>x\n5 <13>y"),
+            [invalid("MSG-LEN exceeds max_message_bytes (100)", "4294967296 <13>x\n"), msg("<13>y")]
+        );
+        assert_eq!(
+            frames(Framing::OctetCounting, 8, b"20 <13>abcdefghijklmno4 <1>y"),
+            [invalid("MSG-LEN exceeds max_message_bytes (8)", "20 <13>a"), msg("<1>y")]
+        );
+        // Known as soon as the digits pass the limit, before the space (or the body) arrives.
+        let mut d = Decoder::new(Framing::OctetCounting, 100);
+        let mut buf = BytesMut::from(&b"1000"[..]);
+        assert_eq!(d.decode(&mut buf).unwrap(), None);
+        assert!(matches!(d.state, State::Resync { .. }), "{:?}", d.state);
+        // However many digits, and whatever the limit: no overflow, no huge allocation.
+        assert_eq!(
+            frames(Framing::OctetCounting, 100, b"99999999999999999999999 <1>\n3 <1>"),
+            [invalid("MSG-LEN exceeds max_message_bytes (100)", "99999999999999999999999 <1>\n"), msg("<1>")]
+        );
+        assert_eq!(
+            frames(Framing::OctetCounting, usize::MAX, b"99999999999999999999999 <1>\n3 <1>"),
+            [invalid("MSG-LEN has more than 10 digits", "99999999999999999999999 <1>\n"), msg("<1>")]
+        );
+        let mut d = Decoder::new(Framing::OctetCounting, usize::MAX);
+        let mut buf = BytesMut::from(&b"9999999999 <1>"[..]);
+        assert_eq!(d.decode(&mut buf).unwrap(), None);
+        assert!(buf.capacity() < 1 << 20, "reserved {}", buf.capacity());
+    }
+
+    #[test]
     fn long_garbage_is_reported_once_and_cut() {
         let mut d = Decoder::new(Framing::OctetCounting, 8);
         let frames = run(&mut d, &[b"xxxxxxxxxxxxxxxxxxx", b"xxxxxxx1", b"23", b"xx\n3 <1>"]);
@@ -517,14 +596,20 @@ mod tests {
             [invalid("the stream ended inside a frame", "10 <13>")]
         );
         assert_eq!(frames(Framing::OctetCounting, 100, b"10 abcdefghij\n\r\n"), [msg("abcdefghij")]);
-        assert_eq!(frames(Framing::OctetCounting, 2, b"10 abc"), [oversized("ab", 10)]);
+        assert_eq!(
+            frames(Framing::OctetCounting, 2, b"10 abc"),
+            [invalid("MSG-LEN exceeds max_message_bytes (2)", "10")]
+        );
         assert_eq!(frames(Framing::OctetCounting, 100, b"7x"), [invalid("MSG-LEN is not followed by a space", "7x")]);
         assert_eq!(frames(Framing::Newline, 3, b"abcdef"), [oversized("abc", 6)]);
     }
 
     #[test]
     fn zero_limit_does_not_panic() {
-        assert_eq!(frames(Framing::OctetCounting, 0, b"2 ab1 c"), [oversized("", 2), oversized("", 1)]);
+        assert_eq!(
+            frames(Framing::OctetCounting, 0, b"2 ab1 c"),
+            [invalid("MSG-LEN exceeds max_message_bytes (0)", "")]
+        );
         assert_eq!(frames(Framing::Newline, 0, b"ab\n\nc"), [oversized("", 2), oversized("", 1)]);
     }
 

@@ -4,7 +4,11 @@
 //! own, so a slow or hostile peer affects nobody else, and a full pipeline
 //! stops the reads (TCP flow control then slows the peer). Connections over
 //! `max_connections` and failed TLS handshakes (such as a client without a
-//! valid certificate under mTLS) are closed, logged and counted as errors.
+//! valid certificate under mTLS) are closed, logged and counted as errors;
+//! those log lines are rate-limited per kind, since any peer can cause them.
+//! A TLS client that closes TCP without a close_notify is normal (many
+//! syslog clients do): what it sent is read to the end as on a TCP close,
+//! and the close is counted as unclean and logged at debug level.
 
 use super::Messages;
 use crate::sources::SourceContext;
@@ -20,7 +24,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
-use tokio_util::codec::FramedRead;
+use tokio_util::codec::{Decoder as _, FramedRead};
 
 /// A peer gets this long to finish its TLS handshake, so that idle or
 /// stalled clients do not hold connection slots.
@@ -57,14 +61,15 @@ pub(super) async fn serve(
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(err) => {
-                        ctx.metrics.error("accepting a syslog connection", &err);
+                        ctx.metrics.error_limited("accept", "accepting a syslog connection", &err);
                         tokio::time::sleep(ACCEPT_PAUSE).await;
                         continue;
                     }
                 };
                 let Ok(slot) = slots.clone().try_acquire_owned() else {
                     let max = settings.max_connections;
-                    ctx.metrics.error(
+                    ctx.metrics.error_limited(
+                        "max_connections",
                         &format!("refused a syslog connection from {peer}: max_connections ({max}) are open"),
                         &"too many connections",
                     );
@@ -105,13 +110,21 @@ async fn connection(
             };
             match handshake {
                 Ok(Ok(stream)) => read_frames(stream, peer, settings, &ctx).await,
-                Ok(Err(err)) => Err(anyhow::Error::new(err).context(format!("TLS handshake with {peer} failed"))),
-                Err(_) => Err(anyhow::anyhow!("no TLS handshake from {peer} within {HANDSHAKE_TIMEOUT:?}")),
+                Ok(Err(err)) => {
+                    let err = anyhow::Error::new(err).context(format!("TLS handshake with {peer} failed"));
+                    ctx.metrics.error_limited("tls handshake", "syslog connection closed", &format!("{err:#}"));
+                    return;
+                }
+                Err(_) => {
+                    let err = format!("no TLS handshake from {peer} within {HANDSHAKE_TIMEOUT:?}");
+                    ctx.metrics.error_limited("tls handshake", "syslog connection closed", &err);
+                    return;
+                }
             }
         }
     };
     if let Err(err) = result {
-        ctx.metrics.error("syslog connection closed", &format!("{err:#}"));
+        ctx.metrics.error_limited("read", "syslog connection closed", &format!("{err:#}"));
     }
 }
 
@@ -136,17 +149,16 @@ async fn read_frames<S: AsyncRead + Unpin>(
             }
             frame = frames.next() => match frame {
                 None => break,
-                Some(Ok(Frame::Message(message))) => batcher.message(&message, &peer).await?,
-                Some(Ok(Frame::Oversized { head, len })) => {
-                    let reason = format!(
-                        "syslog message of {len} bytes from {peer} exceeds max_message_bytes ({max}); only its \
-                         first {} bytes are kept",
-                        head.len()
-                    );
-                    batcher.reject(&head, &peer, reason).await;
-                }
-                Some(Ok(Frame::Invalid { reason, bytes })) => {
-                    batcher.reject(&bytes, &peer, format!("invalid syslog frame from {peer}: {reason}")).await;
+                Some(Ok(frame)) => handle(frame, &mut batcher, &peer, max).await?,
+                // A TLS peer that closed TCP without a close_notify: what it
+                // sent is read to the end, as when a TCP peer closes.
+                Some(Err(err)) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    ctx.metrics.unclean_close(&peer);
+                    let mut buf = std::mem::take(frames.read_buffer_mut());
+                    while let Some(frame) = frames.decoder_mut().decode_eof(&mut buf)? {
+                        handle(frame, &mut batcher, &peer, max).await?;
+                    }
+                    break;
                 }
                 Some(Err(err)) => {
                     batcher.flush().await?;
@@ -156,6 +168,25 @@ async fn read_frames<S: AsyncRead + Unpin>(
         }
     }
     batcher.flush().await
+}
+
+/// One frame from `peer`: a message, or a bad frame for the dead letter.
+async fn handle(frame: Frame, batcher: &mut Messages, peer: &str, max: usize) -> anyhow::Result<()> {
+    match frame {
+        Frame::Message(message) => return batcher.message(&message, peer).await,
+        Frame::Oversized { head, len } => {
+            let reason = format!(
+                "syslog message of {len} bytes from {peer} exceeds max_message_bytes ({max}); only its first {} \
+                 bytes are kept",
+                head.len()
+            );
+            batcher.reject(&head, peer, reason);
+        }
+        Frame::Invalid { reason, bytes } => {
+            batcher.reject(&bytes, peer, format!("invalid syslog frame from {peer}: {reason}"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -247,7 +278,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_oversized_frame_goes_to_the_dead_letter_and_the_next_one_arrives() {
+    async fn a_frame_over_the_limit_goes_to_the_dead_letter_and_the_next_one_arrives() {
         let mut source = start(config("tcp", "max_message_bytes = 64"), batch(100), 16).await;
         let mut client = TcpStream::connect(source.address).await.unwrap();
         let long = format!("<13>1 - - - - - - {}", "x".repeat(200));
@@ -258,10 +289,14 @@ mod tests {
         drop(client);
         let dead = source.stop().await;
         assert_eq!(dead.len(), 1, "{dead:#?}");
+        // Refused at its count, with its first bytes; the body is skipped to the next frame.
         let reason = dead[0]["reason"].as_str().unwrap();
-        assert!(reason.contains(&format!("syslog message of {} bytes from 127.0.0.1:", long.len())), "{reason}");
-        assert!(reason.contains("exceeds max_message_bytes (64)"), "{reason}");
-        assert!(dead[0]["event"]["message"].as_str().unwrap().starts_with("<13>1 - - - - - - xxx"));
+        assert!(reason.starts_with("invalid syslog frame from 127.0.0.1:"), "{reason}");
+        assert!(reason.ends_with(": MSG-LEN exceeds max_message_bytes (64)"), "{reason}");
+        assert_eq!(dead[0]["count"], 1);
+        let sample = dead[0]["event"]["message"].as_str().unwrap();
+        assert!(sample.starts_with(&format!("{} <13>1 - - - - - - xxx", long.len())), "{sample}");
+        assert_eq!(sample.len(), 64);
         assert_eq!(dead[0]["event"]["source"]["address"], events[0]["source"]["address"]);
     }
 
@@ -340,6 +375,33 @@ mod tests {
         let peer = client.get_ref().0.local_addr().unwrap().to_string();
         assert_5424(&source.events(1).await[0], &peer);
         drop(client);
+        source.stop().await;
+    }
+
+    /// Many clients end a connection by closing TCP without a TLS
+    /// close_notify: what they sent arrives (the last line too, as over
+    /// TCP), and the close is counted as unclean, not as an error.
+    #[tokio::test]
+    async fn a_tls_client_that_closes_without_close_notify_is_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let certs = test_certs::make(dir.path());
+        let mut source = start(tls_config(&certs, false), batch(100), 16).await;
+        let mut client = tls_client(source.address, &certs, false).await.unwrap();
+        client.write_all(b"<13>first\n<13>last without LF").await.unwrap();
+        client.flush().await.unwrap();
+        let (mut tcp, _) = client.into_inner();
+        tcp.shutdown().await.unwrap();
+        drop(tcp);
+        let events = source.events(2).await;
+        assert_eq!(events[0]["message"], "first");
+        assert_eq!(events[1]["message"], "last without LF");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while source.metrics.counts().unclean_closes == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "counted: {:?}", source.metrics.counts());
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(source.metrics.counts().errors, 0);
+        assert_eq!(source.metrics.counts().unclean_closes, 1);
         source.stop().await;
     }
 

@@ -2,15 +2,18 @@
 //!
 //! UDP has no flow control: while the pipeline is busy, datagrams wait in
 //! the socket's receive buffer, and when it is full the kernel drops them.
-//! The source asks for a large buffer, and on Linux it turns on
-//! `SO_RXQ_OVFL`, so that every datagram carries the socket's running count
-//! of drops: each increase is logged and counted as an error, never silent.
+//! The source asks for a large buffer, and on Linux it reads the socket's
+//! count of drops (`SO_MEMINFO`) every second and once at shutdown, from a
+//! task of its own: each increase is logged and counted as `lost` (events
+//! that never reached the router, not errors), even when the source is
+//! stuck waiting for the pipeline and no later datagram arrives.
 
 use super::Messages;
 use crate::sources::SourceContext;
 use anyhow::Context;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::time::Instant;
@@ -18,16 +21,18 @@ use tokio::time::Instant;
 /// A pause after a failed receive, so that a lasting failure does not spin.
 const ERROR_PAUSE: Duration = Duration::from_millis(10);
 
+/// How often the socket's drop count is read.
+#[cfg(target_os = "linux")]
+const DROPS_EVERY: Duration = Duration::from_secs(1);
+
 /// A UDP socket bound to `address` with a receive buffer of (up to)
-/// `receive_buffer_bytes` and drop counting turned on.
+/// `receive_buffer_bytes`.
 pub(super) fn bind(address: SocketAddr, receive_buffer_bytes: usize) -> anyhow::Result<UdpSocket> {
     let socket =
         Socket::new(Domain::for_address(address), Type::DGRAM, Some(Protocol::UDP)).context("creating a UDP socket")?;
     // The kernel silently caps the size at net.core.rmem_max; what was
     // granted is logged below.
     socket.set_recv_buffer_size(receive_buffer_bytes).context("setting the UDP receive buffer size")?;
-    #[cfg(target_os = "linux")]
-    linux::count_drops(&socket).context("turning on SO_RXQ_OVFL")?;
     socket.set_nonblocking(true).context("making the UDP socket non-blocking")?;
     socket.bind(&address.into()).with_context(|| format!("binding {address}"))?;
     let granted = socket.recv_buffer_size().unwrap_or(0);
@@ -41,8 +46,10 @@ pub(super) async fn serve(socket: UdpSocket, max_message_bytes: usize, ctx: Sour
     // such even where the kernel does not tell the full length.
     let mut buf = vec![0; max_message_bytes + 1];
     let mut batcher = Messages::new(ctx.clone());
-    let mut drops_seen = 0u32;
     let local = socket.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let socket = Arc::new(socket);
+    #[cfg(target_os = "linux")]
+    let drops = tokio::spawn(watch_drops(socket.clone(), local.clone(), ctx.clone()));
     loop {
         tokio::select! {
             biased;
@@ -54,22 +61,11 @@ pub(super) async fn serve(socket: UdpSocket, max_message_bytes: usize, ctx: Sour
                 let datagram = match received {
                     Ok(datagram) => datagram,
                     Err(err) => {
-                        ctx.metrics.error(&format!("receiving a syslog datagram on {local}"), &err);
+                        ctx.metrics.error_limited("receive", &format!("receiving a syslog datagram on {local}"), &err);
                         tokio::time::sleep(ERROR_PAUSE).await;
                         continue;
                     }
                 };
-                // The count wraps at 2^32; a difference is right across the wrap.
-                if let Some(total) = datagram.drops_so_far
-                    && total != drops_seen
-                {
-                    let dropped = total.wrapping_sub(drops_seen);
-                    drops_seen = total;
-                    ctx.metrics.error(
-                        &format!("{dropped} syslog datagrams to {local} were lost: the receive buffer was full"),
-                        &"receive buffer overflow (raise receive_buffer_bytes and net.core.rmem_max)",
-                    );
-                }
                 let peer = datagram.peer.to_string();
                 if datagram.len <= max_message_bytes {
                     batcher.message(&buf[..datagram.len], &peer).await?;
@@ -79,12 +75,48 @@ pub(super) async fn serve(socket: UdpSocket, max_message_bytes: usize, ctx: Sour
                          only its first {max_message_bytes} bytes are kept",
                         datagram.len,
                     );
-                    batcher.reject(&buf[..max_message_bytes], &peer, reason).await;
+                    batcher.reject(&buf[..max_message_bytes], &peer, reason);
                 }
             }
         }
     }
-    batcher.flush().await
+    let flushed = batcher.flush().await;
+    #[cfg(target_os = "linux")]
+    drops.await.context("the task counting UDP drops failed")?;
+    flushed
+}
+
+/// Read the socket's drop count every [`DROPS_EVERY`] and once at shutdown,
+/// counting each increase as lost. A task of its own, so that a loss is
+/// reported while the receiving loop waits for the pipeline.
+#[cfg(target_os = "linux")]
+async fn watch_drops(socket: Arc<UdpSocket>, local: String, ctx: SourceContext) {
+    use std::os::fd::AsRawFd;
+    let mut seen = 0u32;
+    let mut report = || match linux::drops(socket.as_raw_fd()) {
+        Ok(total) => {
+            // The count wraps at 2^32; a difference is right across the wrap.
+            let lost = total.wrapping_sub(seen);
+            seen = total;
+            ctx.metrics.lost(
+                u64::from(lost),
+                &format!(
+                    "{lost} syslog datagrams to {local} were lost: the receive buffer was full (raise \
+                     receive_buffer_bytes and net.core.rmem_max)"
+                ),
+            );
+        }
+        Err(err) => ctx.metrics.error_limited("drop count", "reading the UDP socket's drop count", &err),
+    };
+    let mut every = tokio::time::interval(DROPS_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = ctx.shutdown.cancelled() => break,
+            _ = every.tick() => report(),
+        }
+    }
+    report();
 }
 
 /// One received datagram; its first bytes are in the caller's buffer.
@@ -93,8 +125,6 @@ struct Datagram {
     /// Its whole length, which may exceed the buffer.
     len: usize,
     peer: SocketAddr,
-    /// The socket's running count of dropped datagrams, when the kernel tells it.
-    drops_so_far: Option<u32>,
 }
 
 #[cfg(target_os = "linux")]
@@ -106,65 +136,59 @@ async fn receive(socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<Datagram
 #[cfg(not(target_os = "linux"))]
 async fn receive(socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<Datagram> {
     let (len, peer) = socket.recv_from(buf).await?;
-    Ok(Datagram { len, peer, drops_so_far: None })
+    Ok(Datagram { len, peer })
 }
 
-/// `recvmsg(2)` with `MSG_TRUNC` (the whole length) and `SO_RXQ_OVFL` (the
+/// `recvmsg(2)` with `MSG_TRUNC` (the whole length) and `SO_MEMINFO` (the
 /// drop count), which neither std nor tokio expose.
 #[cfg(target_os = "linux")]
 mod linux {
     use super::Datagram;
     use std::io;
     use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-    use std::os::fd::{AsRawFd, RawFd};
+    use std::os::fd::RawFd;
 
-    /// Ask the kernel to attach the socket's drop count to each datagram.
-    pub fn count_drops(socket: &socket2::Socket) -> io::Result<()> {
-        let on: libc::c_int = 1;
-        // SAFETY: a valid socket and a pointer to a c_int of the given size.
-        let result = unsafe {
-            libc::setsockopt(
-                socket.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_RXQ_OVFL,
-                (&raw const on).cast(),
-                size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if result == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    /// `SO_MEMINFO` (Linux 3.17+; the same number on every architecture but
+    /// SPARC), which the libc crate does not export.
+    #[cfg(not(target_arch = "sparc64"))]
+    const SO_MEMINFO: libc::c_int = 55;
+    #[cfg(target_arch = "sparc64")]
+    const SO_MEMINFO: libc::c_int = 0x39;
+
+    /// The socket's running count of dropped datagrams (`SK_MEMINFO_DROPS`).
+    pub fn drops(fd: RawFd) -> io::Result<u32> {
+        let mut info = [0u32; 16];
+        let mut len = size_of_val(&info) as libc::socklen_t;
+        // SAFETY: a pointer to a local array and its size; the kernel writes at most `len` bytes.
+        let result =
+            unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, SO_MEMINFO, info.as_mut_ptr().cast(), &raw mut len) };
+        if result != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let at = libc::SK_MEMINFO_DROPS as usize;
+        if (len as usize) < (at + 1) * size_of::<u32>() {
+            return Err(io::Error::other("SO_MEMINFO returned no drop count"));
+        }
+        Ok(info[at])
     }
 
     /// Receive one datagram without blocking (`WouldBlock` when none waits).
     pub fn receive(fd: RawFd, buf: &mut [u8]) -> io::Result<Datagram> {
         // SAFETY (all blocks below): every pointer handed to the kernel
         // points to a live local of the size given with it; the kernel fills
-        // at most those sizes, and the control messages are read through
-        // the CMSG_* helpers within `msg_controllen`.
+        // at most those sizes.
         let mut peer: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
         let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-        // u64s, so that the control buffer is aligned for `cmsghdr`.
-        let mut control = [0u64; 8];
         let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
         msg.msg_name = (&raw mut peer).cast();
         msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         msg.msg_iov = &raw mut iov;
         msg.msg_iovlen = 1;
-        msg.msg_control = control.as_mut_ptr().cast();
-        msg.msg_controllen = size_of_val(&control) as _;
         let len = unsafe { libc::recvmsg(fd, &raw mut msg, libc::MSG_TRUNC | libc::MSG_DONTWAIT) };
         if len < 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut drops_so_far = None;
-        let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&raw const msg) };
-        while !cmsg.is_null() {
-            let header = unsafe { &*cmsg };
-            if header.cmsg_level == libc::SOL_SOCKET && header.cmsg_type == libc::SO_RXQ_OVFL {
-                drops_so_far = Some(unsafe { libc::CMSG_DATA(cmsg).cast::<u32>().read_unaligned() });
-            }
-            cmsg = unsafe { libc::CMSG_NXTHDR(&raw const msg, cmsg) };
-        }
-        Ok(Datagram { len: len as usize, peer: socket_addr(&peer)?, drops_so_far })
+        Ok(Datagram { len: len as usize, peer: socket_addr(&peer)? })
     }
 
     fn socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
@@ -232,30 +256,37 @@ mod tests {
     }
 
     /// Datagrams that arrive while the pipeline is stuck and the buffer is
-    /// full are lost; the loss is counted when the next datagram comes in.
+    /// full are lost: the loss is counted as such (not as an error) from the
+    /// socket's drop counter, read on a timer, so no later datagram is
+    /// needed to report it.
     #[cfg(target_os = "linux")]
     #[tokio::test]
-    async fn datagrams_lost_to_a_full_receive_buffer_are_counted() {
+    async fn datagrams_lost_to_a_full_receive_buffer_are_counted_without_a_later_datagram() {
         let config = config("udp", "receive_buffer_bytes = 4096");
         let mut source = start(config, batch(1), 1).await;
+        let metrics = source.metrics.clone();
         let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         // The pipeline takes one batch, the source holds one more while it
         // waits: the rest stays in (and overflows) the socket buffer.
-        for i in 0..200 {
+        let sent = 200;
+        for i in 0..sent {
             client.send_to(format!("<13>message {i} {}", "z".repeat(500)).as_bytes(), source.address).await.unwrap();
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert_eq!(source.metrics.counts().errors, 0, "not seen before the next datagram");
+        // Nothing more is sent and nothing is read yet: the report comes from the timer.
+        let deadline = tokio::time::Instant::now() + super::super::tests::WAIT;
+        while metrics.counts().lost == 0 {
+            assert!(tokio::time::Instant::now() < deadline, "the loss is reported: {:?}", metrics.counts());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let mut received = 0;
-        while let Ok(Some(batch)) = tokio::time::timeout(Duration::from_millis(200), source.batches.recv()).await {
+        while let Ok(Some(batch)) = tokio::time::timeout(Duration::from_millis(500), source.batches.recv()).await {
             received += batch.len();
         }
-        assert!(received < 200, "some were lost: {received}");
-        client.send_to(b"<13>after", source.address).await.unwrap();
-        let last = source.next().await;
-        assert_eq!(last[0]["message"], "after");
-        assert_eq!(source.metrics.counts().errors, 1, "one report of the loss");
-        assert_eq!(source.metrics.counts().received, received as u64 + 1);
+        assert!(received < sent, "some were lost: {received}");
         source.stop().await;
+        let counts = metrics.counts();
+        assert_eq!(counts.errors, 0, "a loss is not an error: {counts:?}");
+        assert_eq!(counts.received, received as u64);
+        assert_eq!(counts.received + counts.lost, sent as u64, "every datagram is received or counted lost");
     }
 }
