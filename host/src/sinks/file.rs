@@ -37,3 +37,25 @@ pub async fn run(config: FileSinkConfig, ctx: SinkContext) -> anyhow::Result<()>
     let mut file = open_append(&config.path).await?;
     write_lines(ctx, &mut file, &config.path.display().to_string()).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ack::BatchStatus;
+    use crate::sinks::testing::{self, WAIT, event, finished};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn a_line_with_lf_or_cr_is_written_as_one_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.log");
+        let config = FileSinkConfig { path: path.clone() };
+        let sink = testing::start(WAIT, move |ctx| run(config, ctx));
+        let mut forged = event(json!({"message": "m"}));
+        forged.set_line("e|first\nFORGED\r\nthird\r\n".into());
+        let status = sink.send(vec![forged, event(json!({"n": 1}))]).await;
+        assert_eq!(finished(status).await, BatchStatus::Delivered);
+        sink.finish().await;
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "e|first#012FORGED#015#012third\n{\"n\":1}\n");
+    }
+}

@@ -7,6 +7,7 @@
 
 pub mod buffer;
 pub mod file;
+pub mod line;
 pub mod stdout;
 pub mod syslog;
 pub mod tcp;
@@ -78,16 +79,15 @@ impl SinkConfig {
     }
 }
 
-/// Write each event's body as one line to `out`, batch by batch, until the
-/// inputs close. `what` names the destination in error messages.
+/// Write each event's body as one line ([`line::push`]) to `out`, batch by
+/// batch, until the inputs close. `what` names the destination in error messages.
 pub async fn write_lines<W: AsyncWrite + Unpin>(mut ctx: SinkContext, out: &mut W, what: &str) -> anyhow::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
     while let Some(batch) = ctx.input.recv().await {
         ctx.metrics.received(batch.len());
         buf.clear();
         for event in &batch.events {
-            buf.extend_from_slice(event.body().as_bytes());
-            buf.push(b'\n');
+            line::push(event.body().as_bytes(), &mut buf);
         }
         // Handed to the OS before the batch is let go: a crash of sluice loses
         // nothing acknowledged; surviving power loss is the disk buffer's job.
