@@ -2,8 +2,10 @@
 //!
 //! Building a topology checks the config and loads every plugin (calling its
 //! `configure`), so every problem is reported before anything starts. Running it
-//! spawns sources and sinks on the async runtime and each transform on a
-//! thread of its own (plugin calls are CPU work and must not stall I/O).
+//! first starts every source (binds its socket, loads its checkpoint), failing
+//! if any cannot start, then spawns sources and sinks on the async runtime and
+//! each transform on a thread of its own (plugin calls are CPU work and must
+//! not stall I/O).
 //! Shutdown flows downstream: sources stop and drop their senders, each
 //! stage drains and ends when its inputs close, sinks write the last batch,
 //! and acknowledgements travel back so sources save their final position.
@@ -167,6 +169,25 @@ impl Topology {
             Fanout::new(consumers)
         };
 
+        // Every source opens what it reads from before anything runs, so one
+        // that cannot (an address in use, an unreadable checkpoint) fails the
+        // start with nothing half-running: a supervisor sees the failure and
+        // no other source reads (and checkpoints) events meanwhile.
+        let mut started = Vec::new();
+        for (id, source) in &config.sources {
+            let ctx = SourceContext {
+                id: id.as_str().into(),
+                out: fanout(id),
+                dead_letter: dead_letter.clone(),
+                metrics: metrics.component(id),
+                shutdown: shutdown.clone(),
+                data_dir: config.data_dir.clone(),
+                batch: config.batch,
+            };
+            let source = source.clone().start(ctx).await.with_context(|| format!("source `{id}` could not start"))?;
+            started.push((id, source));
+        }
+
         let dl_writer = tokio::spawn(dead_letter::run_writer(
             config.dead_letter_path(),
             dead_letter_rx,
@@ -221,20 +242,10 @@ impl Topology {
         };
 
         let mut sources = Vec::new();
-        for (id, source) in &config.sources {
-            let ctx = SourceContext {
-                id: id.as_str().into(),
-                out: fanout(id),
-                dead_letter: dead_letter.clone(),
-                metrics: metrics.component(id),
-                shutdown: shutdown.clone(),
-                data_dir: config.data_dir.clone(),
-                batch: config.batch,
-            };
-            let source = source.clone();
+        for (id, source) in started {
             let m = metrics.component(id);
             sources.push(tokio::spawn(async move {
-                if let Err(err) = source.run(ctx).await {
+                if let Err(err) = source.serve().await {
                     m.error("source stopped", &format!("{err:#}"));
                 }
             }));
