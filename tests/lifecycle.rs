@@ -69,3 +69,27 @@ fn with_a_healthy_second_source_nothing_runs_when_one_cannot_start() {
     wait_for_lines(&scratch.path("out.log"), 2, Duration::from_secs(60));
     router.stop();
 }
+
+/// SIGHUP's default action kills a process; logrotate's postrotate and many
+/// supervisors send it. The router logs it, reopens its files, and runs on.
+#[test]
+fn sighup_does_not_stop_the_router_and_sigterm_still_ends_it_cleanly() {
+    let scratch = Scratch::new();
+    scratch.write("logs/agent.log", "{\"n\":1}\n");
+    let sources =
+        format!("[sources.agents]\ntype = \"file\"\ninclude = [\"{}/*.log\"]", scratch.path("logs").display());
+    let log = scratch.path("sluice.log");
+    let router = Router::start_logging_to(&config(&scratch, &sources, "\"agents\""), &log);
+    let out = scratch.path("out.log");
+    wait_for_lines(&out, 1, Duration::from_secs(60));
+
+    router.signal("HUP");
+    router.signal("HUP");
+    scratch.append("logs/agent.log", "{\"n\":2}\n");
+    wait_for_lines(&out, 2, Duration::from_secs(30));
+    router.stop();
+
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(log.matches("SIGHUP: reopening").count(), 2, "each SIGHUP is logged:\n{log}");
+    assert!(log.contains("final counts component=out received=2 sent=2"), "{log}");
+}

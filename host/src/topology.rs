@@ -17,7 +17,7 @@ use crate::fanout::Fanout;
 use crate::metrics::{Counts, Metrics};
 use crate::plugins::reload::Reloader;
 use crate::plugins::{Registry, Runtime};
-use crate::sinks::{self, SinkContext};
+use crate::sinks::{self, ReopenFiles, SinkContext};
 use crate::sources::SourceContext;
 use crate::transforms::TransformConfig;
 use crate::transforms::wasm::WasmTransform;
@@ -47,6 +47,8 @@ pub struct Topology {
     metrics: Metrics,
     dead_letter: DeadLetter,
     dead_letter_rx: mpsc::Receiver<Rejected>,
+    /// Asks the sinks that write files to open them again.
+    reopen: ReopenFiles,
 }
 
 /// What a finished run did, per component.
@@ -112,7 +114,23 @@ impl Topology {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Topology { config, transforms, plugin_notes, registry, reloader, metrics, dead_letter, dead_letter_rx })
+        Ok(Topology {
+            config,
+            transforms,
+            plugin_notes,
+            registry,
+            reloader,
+            metrics,
+            dead_letter,
+            dead_letter_rx,
+            reopen: ReopenFiles::new(),
+        })
+    }
+
+    /// The handle that asks every running sink that writes a file to open
+    /// it again (what SIGHUP does, after logrotate moved the files).
+    pub fn reopen_files(&self) -> ReopenFiles {
+        self.reopen.clone()
     }
 
     /// The counters of every component, live while the topology runs.
@@ -146,7 +164,9 @@ impl Topology {
     /// Run until every source has ended (or `shutdown` stops them) and every
     /// event has reached its sinks or the dead-letter output.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<Report> {
-        let Topology { config, mut transforms, registry, reloader, metrics, dead_letter, dead_letter_rx, .. } = self;
+        let Topology {
+            config, mut transforms, registry, reloader, metrics, dead_letter, dead_letter_rx, reopen, ..
+        } = self;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
 
@@ -214,6 +234,7 @@ impl Topology {
                 metrics: metrics.component(id),
                 shutdown: shutdown.clone(),
                 shutdown_timeout: config.shutdown_timeout,
+                reopen: reopen.subscribe(),
             };
             let kind = sink.kind.clone();
             let m = metrics.component(id);
