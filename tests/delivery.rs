@@ -321,3 +321,84 @@ fn a_slow_destination_keeps_memory_bounded_while_a_million_events_flow() {
     // The file alone is over 100 MiB: holding it in memory would show.
     assert!(peak_mib < 100, "peak RSS {peak_mib} MiB");
 }
+
+/// The file source `logs/*.log` → a file sink writing `out/out.jsonl`.
+fn to_file(scratch: &Scratch) -> std::path::PathBuf {
+    let text = format!(
+        "data_dir = \"{data}\"\n[sources.agents]\ntype = \"file\"\ninclude = [\"{logs}/*.log\"]\n\
+         [sinks.archive]\ntype = \"file\"\ninputs = [\"agents\"]\npath = \"{out}\"\n",
+        data = scratch.path("data").display(),
+        logs = scratch.path("logs").display(),
+        out = scratch.path("out/out.jsonl").display(),
+    );
+    scratch.write("sluice.toml", &text)
+}
+
+/// Run Debian's `logrotate` once, forced, on the file sink's `out/out.jsonl`
+/// with these directives.
+fn logrotate(scratch: &Scratch, directives: &str) {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| support::apt_install("the log rotation tests", &["logrotate"]));
+    let out = scratch.path("out/out.jsonl");
+    let config = scratch.write("logrotate.conf", &format!("\"{}\" {{\n{directives}\n}}\n", out.display()));
+    let output = std::process::Command::new("logrotate")
+        .args(["--force", "--state"])
+        .arg(scratch.path("logrotate.state"))
+        .arg(&config)
+        .output()
+        .expect("run logrotate");
+    assert!(output.status.success(), "logrotate: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(scratch.path("out/out.jsonl.1").exists(), "logrotate moved the file");
+}
+
+/// Events flow at 2,000 a second while logrotate moves the file sink's file:
+/// every event is in `out.jsonl.1` or the new `out.jsonl`, once, and the
+/// later ones are in the new file. Returns the router's log.
+fn rotated_while_events_flow(directives: &str) -> String {
+    const EVENTS: usize = 8_000;
+    let scratch = Scratch::new();
+    let source = scratch.write("logs/agents.log", "");
+    let log = scratch.path("sluice.log");
+    let router = Router::start_logging_to(&to_file(&scratch), &log);
+    let writer = std::thread::spawn(move || write_events(&source, 0, EVENTS, 2_000));
+    let (old, new) = (scratch.path("out/out.jsonl.1"), scratch.path("out/out.jsonl"));
+    wait_for(&new, EVENTS / 4, Duration::from_secs(60));
+    logrotate(&scratch, &directives.replace("PID", &router.pid().to_string()));
+    writer.join().unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while arrivals(&old).0.len() + arrivals(&new).0.len() < EVENTS && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    router.stop();
+    let (before, after) = (arrivals(&old).0, arrivals(&new).0);
+    assert!(
+        !before.is_empty() && !after.is_empty(),
+        "{} events before the rotation, {} after",
+        before.len(),
+        after.len()
+    );
+    let mut all: Vec<usize> = before.keys().chain(after.keys()).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..EVENTS).collect::<Vec<_>>(), "every event once, across both files");
+    assert!(before.values().chain(after.values()).all(|&count| count == 1), "no event twice in one file");
+    let (last_before, first_after) = (before.keys().max().unwrap(), after.keys().min().unwrap());
+    assert!(last_before < first_after, "the new file takes over where the old one ends");
+    std::fs::read_to_string(&log).unwrap()
+}
+
+/// logrotate's `create`: the file is renamed and a new one created in its
+/// place; the sink notices on its own that its path names another file.
+#[test]
+fn logrotate_moving_the_file_sink_s_file_loses_and_duplicates_nothing() {
+    rotated_while_events_flow("rotate 1\ncreate");
+}
+
+/// logrotate with a postrotate SIGHUP and `nocreate`: the signal makes the
+/// sink open (and create) its file again at once.
+#[test]
+fn logrotate_with_a_sighup_reopens_the_file_sink_s_file_losing_nothing() {
+    let log = rotated_while_events_flow("rotate 1\nnocreate\npostrotate\n  kill -HUP PID\nendscript");
+    assert!(log.contains("SIGHUP: reopening"), "{log}");
+    assert!(log.contains("reopened its file on request"), "{log}");
+}

@@ -221,3 +221,54 @@ fn the_plugin_cache_is_owner_only_whatever_the_umask() {
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(mode(&entries[0]), 0o600, "{}", entries[0].display());
 }
+
+/// A peer's message may hold line breaks (octet counting carries them), and
+/// a plugin may emit a line with them: every line-oriented sink writes one
+/// line per event all the same, with LF as `#012` and CR as `#015`, so
+/// nothing downstream can be handed a forged extra record.
+#[test]
+fn a_line_break_in_an_emitted_line_cannot_forge_a_record_in_file_or_stdout() {
+    use std::io::Write;
+    use support::peers::{free_tcp_port, wait_for_listener};
+
+    let scratch = Scratch::new();
+    let port = free_tcp_port();
+    let config = format!(
+        r#"
+data_dir = "{data}"
+[sources.net]
+type = "syslog"
+mode = "tcp"
+address = "127.0.0.1:{port}"
+[transforms.mark]
+type = "wasm"
+plugin = "{tag}"
+inputs = ["net"]
+config = {{ stage = "e", emit = true }}
+[sinks.archive]
+type = "file"
+inputs = ["mark"]
+path = "{out}"
+[sinks.console]
+type = "stdout"
+inputs = ["mark"]
+"#,
+        data = scratch.path("data").display(),
+        tag = test_plugin("tag"),
+        out = scratch.path("out.log").display(),
+    );
+    let stdout = scratch.path("stdout.log");
+    let router = Router::start_with_stdout_to(&scratch.write("sluice.toml", &config), &stdout);
+    wait_for_listener(port, Duration::from_secs(30));
+    let mut peer = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    for msg in ["<13>1 - h app - - - first\nFORGED|admin login\r\nthird", "<13>1 - h app - - - next"] {
+        write!(peer, "{} {msg}", msg.len()).unwrap();
+    }
+    drop(peer);
+    let expected = ["e|first#012FORGED|admin login#015#012third", "e|next"];
+    wait_for_lines(&scratch.path("out.log"), 2, Duration::from_secs(60));
+    wait_for_lines(&stdout, 2, Duration::from_secs(60));
+    router.stop();
+    assert_eq!(scratch.lines("out.log"), expected, "the file sink");
+    assert_eq!(scratch.lines("stdout.log"), expected, "the stdout sink");
+}

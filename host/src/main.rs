@@ -3,9 +3,11 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sluice::config::{Config, ConfigErrors, DEFAULT_CONFIG};
+use sluice::sinks::ReopenFiles;
 use sluice::topology::Topology;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 /// sluice routes AI-agent security events: it reads them from files, standard
@@ -37,7 +39,8 @@ Examples:
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a pipeline until interrupted (Ctrl-C or SIGTERM stop it cleanly),
-    /// or until all its sources end.
+    /// or until all its sources end. SIGHUP reopens the files sinks write
+    /// to (after logrotate moved them).
     Run {
         /// The TOML config; without it the embedded default pipeline runs:
         /// tail ./agent-logs/*.jsonl and listen for syslog on 127.0.0.1:5514
@@ -257,18 +260,26 @@ fn report_errors(errors: &ConfigErrors) -> ExitCode {
 }
 
 fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
-    let topology = match Topology::build(config) {
-        Ok(topology) => topology,
-        Err(errors) => return Ok(report_errors(&errors)),
-    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sluice-io")
         .build()
         .context("starting the async runtime")?;
+    // Before the plugins load, which can take seconds: from here on SIGHUP
+    // (logrotate's postrotate, a supervisor) never takes its default action,
+    // which would kill the router without a graceful stop.
+    let hangup = {
+        let _entered = runtime.enter();
+        signal(SignalKind::hangup()).context("listening for SIGHUP")?
+    };
+    let topology = match Topology::build(config) {
+        Ok(topology) => topology,
+        Err(errors) => return Ok(report_errors(&errors)),
+    };
+    let reopen = topology.reopen_files();
     let result = runtime.block_on(async {
         let shutdown = CancellationToken::new();
-        tokio::spawn(stop_on_signal(shutdown.clone()));
+        tokio::spawn(stop_on_signal(shutdown.clone(), hangup, reopen));
         let report = topology.run(shutdown).await?;
         for (id, counts) in &report.counts {
             tracing::info!(component = %id, received = counts.received, sent = counts.sent,
@@ -284,26 +295,36 @@ fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
     result
 }
 
-async fn stop_on_signal(shutdown: CancellationToken) {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+/// Stop at SIGTERM or SIGINT, and exit at once at a second one; at each
+/// SIGHUP meanwhile, ask the sinks to reopen their files.
+async fn stop_on_signal(shutdown: CancellationToken, mut hangup: Signal, reopen: ReopenFiles) {
+    let mut term = match signal(SignalKind::terminate()) {
         Ok(term) => term,
         Err(err) => {
             tracing::error!(error = %err, "cannot listen for SIGTERM");
             return;
         }
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    next_stop_signal(&mut term, &mut hangup, &reopen).await;
     tracing::info!("stopping: finishing in-flight events and saving positions (signal again to exit at once)");
     shutdown.cancel();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    next_stop_signal(&mut term, &mut hangup, &reopen).await;
     // What was not delivered stays where it was: in a disk buffer, or unread
     // past the last checkpoint of its file.
     tracing::warn!("second signal: exiting now, without finishing in-flight events");
     std::process::exit(130);
+}
+
+/// Wait for SIGTERM or SIGINT, handling each SIGHUP that comes first.
+async fn next_stop_signal(term: &mut Signal, hangup: &mut Signal, reopen: &ReopenFiles) {
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return,
+            _ = term.recv() => return,
+            Some(()) = hangup.recv() => {
+                tracing::info!("SIGHUP: reopening the files sinks write to");
+                reopen.request();
+            }
+        }
+    }
 }

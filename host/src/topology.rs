@@ -2,8 +2,10 @@
 //!
 //! Building a topology checks the config and loads every plugin (calling its
 //! `configure`), so every problem is reported before anything starts. Running it
-//! spawns sources and sinks on the async runtime and each transform on a
-//! thread of its own (plugin calls are CPU work and must not stall I/O).
+//! first starts every source (binds its socket, loads its checkpoint), failing
+//! if any cannot start, then spawns sources and sinks on the async runtime and
+//! each transform on a thread of its own (plugin calls are CPU work and must
+//! not stall I/O).
 //! Shutdown flows downstream: sources stop and drop their senders, each
 //! stage drains and ends when its inputs close, sinks write the last batch,
 //! and acknowledgements travel back so sources save their final position.
@@ -15,7 +17,7 @@ use crate::fanout::Fanout;
 use crate::metrics::{Counts, Metrics};
 use crate::plugins::reload::Reloader;
 use crate::plugins::{Registry, Runtime};
-use crate::sinks::{self, SinkContext};
+use crate::sinks::{self, ReopenFiles, SinkContext};
 use crate::sources::SourceContext;
 use crate::transforms::TransformConfig;
 use crate::transforms::wasm::WasmTransform;
@@ -45,6 +47,8 @@ pub struct Topology {
     metrics: Metrics,
     dead_letter: DeadLetter,
     dead_letter_rx: mpsc::Receiver<Rejected>,
+    /// Asks the sinks that write files to open them again.
+    reopen: ReopenFiles,
 }
 
 /// What a finished run did, per component.
@@ -114,7 +118,23 @@ impl Topology {
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
-        Ok(Topology { config, transforms, plugin_notes, registry, reloader, metrics, dead_letter, dead_letter_rx })
+        Ok(Topology {
+            config,
+            transforms,
+            plugin_notes,
+            registry,
+            reloader,
+            metrics,
+            dead_letter,
+            dead_letter_rx,
+            reopen: ReopenFiles::new(),
+        })
+    }
+
+    /// The handle that asks every running sink that writes a file to open
+    /// it again (what SIGHUP does, after logrotate moved the files).
+    pub fn reopen_files(&self) -> ReopenFiles {
+        self.reopen.clone()
     }
 
     /// The counters of every component, live while the topology runs.
@@ -148,7 +168,9 @@ impl Topology {
     /// Run until every source has ended (or `shutdown` stops them) and every
     /// event has reached its sinks or the dead-letter output.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<Report> {
-        let Topology { config, mut transforms, registry, reloader, metrics, dead_letter, dead_letter_rx, .. } = self;
+        let Topology {
+            config, mut transforms, registry, reloader, metrics, dead_letter, dead_letter_rx, reopen, ..
+        } = self;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
 
@@ -170,6 +192,25 @@ impl Topology {
                 .collect();
             Fanout::new(consumers)
         };
+
+        // Every source opens what it reads from before anything runs, so one
+        // that cannot (an address in use, an unreadable checkpoint) fails the
+        // start with nothing half-running: a supervisor sees the failure and
+        // no other source reads (and checkpoints) events meanwhile.
+        let mut started = Vec::new();
+        for (id, source) in &config.sources {
+            let ctx = SourceContext {
+                id: id.as_str().into(),
+                out: fanout(id),
+                dead_letter: dead_letter.clone(),
+                metrics: metrics.component(id),
+                shutdown: shutdown.clone(),
+                data_dir: config.data_dir.clone(),
+                batch: config.batch,
+            };
+            let source = source.clone().start(ctx).await.with_context(|| format!("source `{id}` could not start"))?;
+            started.push((id, source));
+        }
 
         let dl_settings = dead_letter::Settings {
             path: config.dead_letter_path(),
@@ -200,6 +241,7 @@ impl Topology {
                 metrics: metrics.component(id),
                 shutdown: shutdown.clone(),
                 shutdown_timeout: config.shutdown_timeout,
+                reopen: reopen.subscribe(),
             };
             let kind = sink.kind.clone();
             let m = metrics.component(id);
@@ -228,20 +270,10 @@ impl Topology {
         };
 
         let mut sources = Vec::new();
-        for (id, source) in &config.sources {
-            let ctx = SourceContext {
-                id: id.as_str().into(),
-                out: fanout(id),
-                dead_letter: dead_letter.clone(),
-                metrics: metrics.component(id),
-                shutdown: shutdown.clone(),
-                data_dir: config.data_dir.clone(),
-                batch: config.batch,
-            };
-            let source = source.clone();
+        for (id, source) in started {
             let m = metrics.component(id);
             sources.push(tokio::spawn(async move {
-                if let Err(err) = source.run(ctx).await {
+                if let Err(err) = source.serve().await {
                     m.error("source stopped", &format!("{err:#}"));
                 }
             }));

@@ -84,20 +84,25 @@ pub struct Router {
 
 impl Router {
     pub fn start(config: &Path) -> Self {
-        Router::spawn(config, "warn", Stdio::inherit())
+        Router::spawn(config, "warn", Stdio::inherit(), Stdio::null())
     }
 
     /// Start it with its own log (info level) written to `log`.
     pub fn start_logging_to(config: &Path, log: &Path) -> Self {
-        Router::spawn(config, "info", std::fs::File::create(log).expect("create the log file").into())
+        Router::spawn(config, "info", create(log), Stdio::null())
     }
 
-    fn spawn(config: &Path, level: &str, stderr: Stdio) -> Self {
+    /// Start it with its standard output (where `stdout` sinks write) going to `stdout`.
+    pub fn start_with_stdout_to(config: &Path, stdout: &Path) -> Self {
+        Router::spawn(config, "warn", Stdio::inherit(), create(stdout))
+    }
+
+    fn spawn(config: &Path, level: &str, stderr: Stdio, stdout: Stdio) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .args(["run", "--config"])
             .arg(config)
             .env("RUST_LOG", level)
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .expect("start sluice");
@@ -151,6 +156,10 @@ impl Drop for Router {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn create(path: &Path) -> Stdio {
+    std::fs::File::create(path).unwrap_or_else(|err| panic!("creating {}: {err}", path.display())).into()
 }
 
 /// Send `kill -<name>` to a process.

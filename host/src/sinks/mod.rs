@@ -7,6 +7,7 @@
 
 pub mod buffer;
 pub mod file;
+pub mod line;
 pub mod stdout;
 pub mod syslog;
 pub mod tcp;
@@ -19,8 +20,8 @@ use crate::event::Batch;
 use crate::metrics::ComponentMetrics;
 use serde::Deserialize;
 use std::sync::Arc;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// A `[sinks.<id>]` table, less its `inputs`.
@@ -54,6 +55,37 @@ pub struct SinkContext {
     pub shutdown: CancellationToken,
     /// How long after `shutdown` a sink may keep retrying (`shutdown_timeout_ms`).
     pub shutdown_timeout: std::time::Duration,
+    /// Changes when a sink that writes a file is to open it again (SIGHUP,
+    /// after logrotate moved it); see [`ReopenFiles`].
+    pub reopen: watch::Receiver<()>,
+}
+
+/// The topology's handle that asks every sink writing a file to open it
+/// again, as logrotate's `postrotate` asks with SIGHUP.
+#[derive(Debug, Clone)]
+pub struct ReopenFiles(watch::Sender<()>);
+
+impl ReopenFiles {
+    pub fn new() -> Self {
+        ReopenFiles(watch::Sender::new(()))
+    }
+
+    /// Ask every sink subscribed so far (a request while none is running
+    /// has nothing to reopen).
+    pub fn request(&self) {
+        self.0.send_replace(());
+    }
+
+    /// What a sink watches.
+    pub fn subscribe(&self) -> watch::Receiver<()> {
+        self.0.subscribe()
+    }
+}
+
+impl Default for ReopenFiles {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SinkConfig {
@@ -78,20 +110,49 @@ impl SinkConfig {
     }
 }
 
-/// Write each event's body as one line to `out`, batch by batch, until the
-/// inputs close. `what` names the destination in error messages.
-pub async fn write_lines<W: AsyncWrite + Unpin>(mut ctx: SinkContext, out: &mut W, what: &str) -> anyhow::Result<()> {
+/// Where [`write_lines`] writes.
+pub trait LineOutput {
+    /// Write one batch's lines and hand them to the OS.
+    fn write_batch(&mut self, lines: &[u8]) -> impl Future<Output = std::io::Result<()>> + Send;
+
+    /// Open the destination again, when asked to ([`SinkContext::reopen`]).
+    fn reopen(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+}
+
+impl LineOutput for tokio::io::Stdout {
+    async fn write_batch(&mut self, lines: &[u8]) -> std::io::Result<()> {
+        self.write_all(lines).await?;
+        self.flush().await
+    }
+}
+
+/// Write each event's body as one line ([`line::push`]) to `out`, batch by
+/// batch, until the inputs close. `what` names the destination in error messages.
+pub async fn write_lines<O: LineOutput>(mut ctx: SinkContext, out: &mut O, what: &str) -> anyhow::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
-    while let Some(batch) = ctx.input.recv().await {
+    loop {
+        let batch = tokio::select! {
+            // A batch that came in with the request goes to the new file.
+            biased;
+            Ok(()) = ctx.reopen.changed() => {
+                out.reopen().await;
+                continue;
+            }
+            batch = ctx.input.recv() => match batch {
+                Some(batch) => batch,
+                None => break,
+            },
+        };
         ctx.metrics.received(batch.len());
         buf.clear();
         for event in &batch.events {
-            buf.extend_from_slice(event.body().as_bytes());
-            buf.push(b'\n');
+            line::push(event.body().as_bytes(), &mut buf);
         }
         // Handed to the OS before the batch is let go: a crash of sluice loses
         // nothing acknowledged; surviving power loss is the disk buffer's job.
-        match out.write_all(&buf).await.and(out.flush().await) {
+        match out.write_batch(&buf).await {
             Ok(()) => ctx.metrics.sent(batch.len()),
             Err(err) => {
                 batch.fail();

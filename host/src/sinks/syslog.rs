@@ -283,6 +283,8 @@ impl Header {
                 SyslogFormat::Rfc3164 => crate::syslog::rfc3164::encode(&message, &mut scratch),
             }
             match self.framing {
+                // One line per event, by the rule of every line-oriented sink.
+                Some(Framing::Newline) => super::line::push(&scratch, &mut out.bytes),
                 Some(framing) => crate::syslog::frame::encode(framing, &scratch, &mut out.bytes),
                 None if scratch.len() > MAX_DATAGRAM_BYTES => {
                     let reason = format!(
@@ -576,6 +578,20 @@ mod tests {
             assert_eq!(message.app_name.as_deref(), Some("agentd"));
             assert_eq!(message.msg, text);
         }
+        assert_eq!(finished(status).await, BatchStatus::Delivered);
+        sink.finish().await;
+    }
+
+    /// Newline framing follows the rule of every line-oriented sink
+    /// ([`crate::sinks::line`]): a line break in the body cannot split the message.
+    #[tokio::test]
+    async fn tcp_newline_keeps_a_body_with_line_breaks_in_one_message() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sink = start(config("tcp", listener.local_addr().unwrap(), "framing = \"newline\""), FAST);
+        let status = sink.send(vec![formatted("one\nFORGED\r\n", json!({})), formatted("two", json!({}))]).await;
+        let messages = read_messages(accept(&listener).await, Framing::Newline, 2).await;
+        let bodies: Vec<&str> = messages.iter().map(|m| m.msg.as_ref()).collect();
+        assert_eq!(bodies, ["one#012FORGED", "two"]);
         assert_eq!(finished(status).await, BatchStatus::Delivered);
         sink.finish().await;
     }

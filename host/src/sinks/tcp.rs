@@ -15,7 +15,6 @@ use super::syslog::connection::{Destination, Retry};
 use super::syslog::{Encoded, deliver_with};
 use crate::config::ConfigError;
 use crate::event::{Batch, Event};
-use crate::syslog::frame::{self, Framing};
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -29,10 +28,10 @@ use std::borrow::Cow;
 /// encoding = "message"
 /// ```
 ///
-/// Each event is one line. An LF inside it is written as the four characters
-/// `#012` and a CR as `#015` (the escapes rsyslog shows, as the syslog sink
-/// does with newline framing), and CR/LF at its end are dropped, so that one
-/// event is always exactly one line at the receiver.
+/// Each event is one line, by the rule every line-oriented sink follows
+/// ([`super::line`]): an LF inside it is written as the four characters
+/// `#012` and a CR as `#015` (the escapes rsyslog shows), and CR/LF at its
+/// end are dropped, so that one event is always exactly one line at the receiver.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TcpSinkConfig {
@@ -97,9 +96,9 @@ fn encode(encoding: Encoding, batch: &Batch, out: &mut Encoded) -> Vec<(Event, S
     let mut rejected = Vec::new();
     for event in &batch.events {
         match encoding {
-            Encoding::Body => frame::encode(Framing::Newline, event.body().as_bytes(), &mut out.bytes),
+            Encoding::Body => super::line::push(event.body().as_bytes(), &mut out.bytes),
             Encoding::Message => match event.message().map(Cow::Borrowed).or_else(|| message(event.json())) {
-                Some(message) => frame::encode(Framing::Newline, message.as_bytes(), &mut out.bytes),
+                Some(message) => super::line::push(message.as_bytes(), &mut out.bytes),
                 None => {
                     rejected.push((event.clone(), NO_MESSAGE.to_owned()));
                     continue;

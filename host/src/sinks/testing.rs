@@ -1,7 +1,7 @@
 //! What the sinks' unit tests share: a sink running on a channel, with a
 //! real dead-letter writer in a scratch directory.
 
-use super::SinkContext;
+use super::{ReopenFiles, SinkContext};
 use crate::ack::{BatchStatus, Finaliser};
 use crate::dead_letter::DeadLetter;
 use crate::event::{Batch, Event};
@@ -24,6 +24,8 @@ pub struct Running {
     pub dir: tempfile::TempDir,
     pub sink: JoinHandle<anyhow::Result<()>>,
     pub dead_letter: JoinHandle<anyhow::Result<()>>,
+    /// What SIGHUP does in the router.
+    pub reopen: ReopenFiles,
 }
 
 /// Start the sink `run` with a context whose shutdown grace is `grace`.
@@ -38,6 +40,7 @@ where
     let writer =
         crate::dead_letter::run_writer(dir.path().join("dead-letter.jsonl"), rejected, metrics.component("dl"));
     let shutdown = CancellationToken::new();
+    let reopen = ReopenFiles::new();
     let ctx = SinkContext {
         id: "out".into(),
         input: rx,
@@ -45,9 +48,11 @@ where
         metrics: metrics.component("out"),
         shutdown: shutdown.clone(),
         shutdown_timeout: grace,
+        reopen: reopen.subscribe(),
     };
     let sink = tokio::spawn(run(ctx));
-    Running { input, shutdown, metrics: metrics.component("out"), dir, sink, dead_letter: tokio::spawn(writer) }
+    let dead_letter = tokio::spawn(writer);
+    Running { input, shutdown, metrics: metrics.component("out"), dir, sink, dead_letter, reopen }
 }
 
 impl Running {

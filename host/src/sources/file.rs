@@ -151,17 +151,36 @@ const MISSED_SCANS_BEFORE_CLOSE: u32 = 2;
 
 /// Follow the files until shutdown; see the module documentation.
 pub async fn run(config: FileConfig, ctx: SourceContext) -> anyhow::Result<()> {
+    start(config, ctx).await?.serve().await
+}
+
+/// Load the checkpoint and open the files there are now, reading nothing yet.
+pub async fn start(config: FileConfig, ctx: SourceContext) -> anyhow::Result<Started> {
     let SourceContext { id, out, dead_letter, metrics, shutdown, data_dir, batch } = ctx;
     let shared = Shared { id, metrics, max_events: batch.max_events.max(1), max_line_bytes: config.max_line_bytes };
-    let mut tailer = Tailer::start(config, shared, &data_dir).await?;
-    let output = Output { events: out, dead_letter };
-    let followed = tailer.follow(&output, &shutdown).await;
-    // The stages downstream end only once every sender is gone, and the last
-    // acknowledgements come back only after that.
-    drop(output);
-    tailer.settle_outstanding(ACK_TIMEOUT).await;
-    let saved = if tailer.is_dirty() { tailer.save().await } else { Ok(()) };
-    followed.and(saved)
+    let tailer = Tailer::start(config, shared, &data_dir).await?;
+    Ok(Started { tailer, output: Output { events: out, dead_letter }, shutdown })
+}
+
+/// A file source with its checkpoint loaded and its files open.
+pub struct Started {
+    tailer: Tailer,
+    output: Output,
+    shutdown: CancellationToken,
+}
+
+impl Started {
+    /// Follow the files until shutdown.
+    pub async fn serve(self) -> anyhow::Result<()> {
+        let Started { mut tailer, output, shutdown } = self;
+        let followed = tailer.follow(&output, &shutdown).await;
+        // The stages downstream end only once every sender is gone, and the last
+        // acknowledgements come back only after that.
+        drop(output);
+        tailer.settle_outstanding(ACK_TIMEOUT).await;
+        let saved = if tailer.is_dirty() { tailer.save().await } else { Ok(()) };
+        followed.and(saved)
+    }
 }
 
 /// A file's identity: it survives renames.

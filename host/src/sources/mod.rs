@@ -1,8 +1,9 @@
 //! Sources: where events come into the router.
 //!
 //! Each source kind has a config struct (its keys, with doc comments), a
-//! `validate` that reports every problem with its key, and a `run` loop that
-//! cuts batches and sends them on until shutdown. A source that needs
+//! `validate` that reports every problem with its key, a start that opens
+//! what it reads from (binds its socket, loads its checkpoint), and a serving
+//! loop that cuts batches and sends them on until shutdown. A source that needs
 //! acknowledgements gives each batch a [`Finaliser`](crate::ack::Finaliser)
 //! and advances its position (file offset, read window) only when its
 //! batches are done.
@@ -80,13 +81,37 @@ impl SourceConfig {
         }
     }
 
+    /// Open what the source reads from (bind its socket, load its checkpoint
+    /// and open its files), reading nothing yet. An error here means the
+    /// source cannot run at all, so the router must not start without it.
+    pub async fn start(self, ctx: SourceContext) -> anyhow::Result<Started> {
+        Ok(Started(match self {
+            SourceConfig::File(config) => Opened::File(file::start(config, ctx).await?),
+            SourceConfig::Stdin(config) => Opened::Stdin(config, ctx),
+            SourceConfig::Demo(config) => Opened::Demo(config, ctx),
+            SourceConfig::Syslog(config) => Opened::Syslog(syslog::start(config, ctx).await?),
+        }))
+    }
+}
+
+/// A source that has opened what it reads from, ready to serve.
+pub struct Started(Opened);
+
+enum Opened {
+    File(file::Started),
+    Stdin(stdin::StdinConfig, SourceContext),
+    Demo(demo::DemoConfig, SourceContext),
+    Syslog(syslog::Started),
+}
+
+impl Started {
     /// Run until shutdown, or until the input ends (stdin closed, demo done).
-    pub async fn run(self, ctx: SourceContext) -> anyhow::Result<()> {
-        match self {
-            SourceConfig::File(config) => file::run(config, ctx).await,
-            SourceConfig::Stdin(config) => stdin::run(config, ctx).await,
-            SourceConfig::Demo(config) => demo::run(config, ctx).await,
-            SourceConfig::Syslog(config) => syslog::run(config, ctx).await,
+    pub async fn serve(self) -> anyhow::Result<()> {
+        match self.0 {
+            Opened::File(started) => started.serve().await,
+            Opened::Stdin(config, ctx) => stdin::run(config, ctx).await,
+            Opened::Demo(config, ctx) => demo::run(config, ctx).await,
+            Opened::Syslog(started) => started.serve().await,
         }
     }
 }

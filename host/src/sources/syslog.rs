@@ -129,9 +129,22 @@ impl SyslogSourceConfig {
     }
 }
 
-/// Listen until shutdown.
-pub async fn run(config: SyslogSourceConfig, ctx: SourceContext) -> anyhow::Result<()> {
-    Listener::bind(config, &ctx.id).await?.serve(ctx).await
+/// Bind the socket (and load the TLS settings), reading nothing yet.
+pub async fn start(config: SyslogSourceConfig, ctx: SourceContext) -> anyhow::Result<Started> {
+    Ok(Started { listener: Listener::bind(config, &ctx.id).await?, ctx })
+}
+
+/// A syslog source with its socket bound, ready to serve.
+pub struct Started {
+    listener: Listener,
+    ctx: SourceContext,
+}
+
+impl Started {
+    /// Listen until shutdown.
+    pub async fn serve(self) -> anyhow::Result<()> {
+        self.listener.serve(self.ctx).await
+    }
 }
 
 /// A bound socket, ready to serve: binding comes first so that the port is
