@@ -148,7 +148,7 @@ pub async fn write_lines<O: LineOutput>(mut ctx: SinkContext, out: &mut O, what:
         ctx.metrics.received(batch.len());
         buf.clear();
         for event in &batch.events {
-            line::push(event.body().as_bytes(), &mut buf);
+            line::push_body(event, &mut buf);
         }
         // Handed to the OS before the batch is let go: a crash of sluice loses
         // nothing acknowledged; surviving power loss is the disk buffer's job.

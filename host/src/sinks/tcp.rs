@@ -96,7 +96,7 @@ fn encode(encoding: Encoding, batch: &Batch, out: &mut Encoded) -> Vec<(Event, S
     let mut rejected = Vec::new();
     for event in &batch.events {
         match encoding {
-            Encoding::Body => super::line::push(event.body().as_bytes(), &mut out.bytes),
+            Encoding::Body => super::line::push_body(event, &mut out.bytes),
             Encoding::Message => match event.message().map(Cow::Borrowed).or_else(|| message(event.json())) {
                 Some(message) => super::line::push(message.as_bytes(), &mut out.bytes),
                 None => {
