@@ -245,6 +245,10 @@ record! {
         labels: Option<Labels>,
         /// What the redact plugin did; only that plugin writes it.
         redaction: Redaction,
+        /// What the agent wrote under a name the router owns (`source`,
+        /// `syslog`, `received_at` …), moved aside as it came; only the
+        /// agent-event plugin writes it.
+        agent_claimed: Option<Map<String, Value>>,
     }
 }
 
