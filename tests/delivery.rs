@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use support::peers::{Rsyslog, free_tcp_port};
-use support::{Router, Scratch, read_lines};
+use support::{Router, Scratch, read_lines, wait_for_lines};
 
 /// An rsyslogd on `port` that writes each message's body to `received.log`.
 fn collector(scratch: &Scratch, name: &str, port: u16) -> Rsyslog {
@@ -401,4 +401,28 @@ fn logrotate_with_a_sighup_reopens_the_file_sink_s_file_losing_nothing() {
     let log = rotated_while_events_flow("rotate 1\nnocreate\npostrotate\n  kill -HUP PID\nendscript");
     assert!(log.contains("SIGHUP: reopening"), "{log}");
     assert!(log.contains("reopened its file on request"), "{log}");
+}
+
+/// Events an older sluice left in a disk buffer (the v1 format, committed as
+/// `tests/fixtures/disk-buffer-v1`) are delivered by this one after the
+/// upgrade: every one, once, in order, emitted lines included.
+#[test]
+fn an_upgrade_delivers_what_the_previous_format_left_buffered() {
+    let scratch = Scratch::new();
+    let buffered = scratch.path("data/buffers/archive");
+    std::fs::create_dir_all(&buffered).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/disk-buffer-v1/000000000001.seg");
+    std::fs::copy(fixture, buffered.join("000000000001.seg")).unwrap();
+    let text = std::fs::read_to_string(to_file(&scratch)).unwrap();
+    let config = scratch.write("sluice.toml", &format!("{text}{DISK_BUFFER}\n"));
+    let router = Router::start(&config);
+    let lines = wait_for_lines(&scratch.path("out/out.jsonl"), 40, Duration::from_secs(60));
+    router.stop();
+    let expected: Vec<String> = (0..40)
+        .map(|n| match n % 4 {
+            0 => format!("CEF:0|sluice|fixture|1|{n}|line {n}|3|"),
+            _ => format!(r#"{{"n":{n},"message":"café {n}"}}"#),
+        })
+        .collect();
+    assert_eq!(scratch.lines("out/out.jsonl"), expected, "{lines:?}");
 }

@@ -195,12 +195,22 @@ async fn memory(
     let _ = forward.await;
 }
 
-/// A disk-buffer record: the event's JSON, then the line a plugin emitted.
+/// The first byte of a v1 record: its format, and whether a line follows.
+///
+/// A buffer outlives the sluice that wrote it (upgrades happen with events
+/// still buffered), so every format this byte has named stays readable: a
+/// new format takes new tag values and `decode` keeps the old ones. The v1
+/// format is pinned by `tests/fixtures/disk-buffer-v1`.
+const V1_EVENT: u8 = 0;
+const V1_EVENT_WITH_LINE: u8 = 1;
+
+/// A disk-buffer record (format v1): a tag, the JSON's length (u32 LE), the
+/// event's JSON, then the line a plugin emitted, if any.
 fn encode(event: &Event) -> Vec<u8> {
     let json = event.json().as_bytes();
     let line = event.line().map(str::as_bytes);
     let mut record = Vec::with_capacity(5 + json.len() + line.map_or(0, <[u8]>::len));
-    record.push(u8::from(line.is_some()));
+    record.push(if line.is_some() { V1_EVENT_WITH_LINE } else { V1_EVENT });
     record.extend_from_slice(&(json.len() as u32).to_le_bytes());
     record.extend_from_slice(json);
     record.extend_from_slice(line.unwrap_or_default());
@@ -210,9 +220,15 @@ fn encode(event: &Event) -> Vec<u8> {
 /// The event in a record, reusing the record's allocation for its JSON.
 fn decode(mut record: Vec<u8>) -> anyhow::Result<Event> {
     anyhow::ensure!(record.len() >= 5, "a buffered record of {} bytes is too short", record.len());
+    let has_line = match record[0] {
+        V1_EVENT => false,
+        V1_EVENT_WITH_LINE => true,
+        tag => anyhow::bail!(
+            "a buffered record of format tag {tag}, which this sluice does not read (a newer one wrote it)"
+        ),
+    };
     let json_len = u32::from_le_bytes(record[1..5].try_into()?) as usize;
     anyhow::ensure!(record.len() >= 5 + json_len, "a buffered record is shorter than its event");
-    let has_line = record[0] == 1;
     let line = record.split_off(5 + json_len);
     record.drain(..5);
     let mut event = Event::from_json(String::from_utf8(record).context("a buffered event is not UTF-8")?);
@@ -407,6 +423,58 @@ mod tests {
             assert_eq!((back.json(), back.line()), (event.json(), event.line()));
         }
         assert!(decode(vec![1, 9, 0, 0, 0, b'{']).is_err(), "a truncated record is an error, not a panic");
+        let unknown = decode(vec![7, 2, 0, 0, 0, b'{', b'}']).unwrap_err().to_string();
+        assert!(unknown.contains("format tag 7"), "{unknown}");
+    }
+
+    /// The events in `tests/fixtures/disk-buffer-v1`: every fourth carries an
+    /// emitted line.
+    fn v1_events() -> Vec<Event> {
+        (0..40)
+            .map(|n| {
+                let mut event = Event::from_json(format!(r#"{{"n":{n},"message":"café {n}"}}"#));
+                if n % 4 == 0 {
+                    event.set_line(format!("CEF:0|sluice|fixture|1|{n}|line {n}|3|"));
+                }
+                event
+            })
+            .collect()
+    }
+
+    /// A disk buffer written by this release's format (v1) is committed as a
+    /// fixture. Today's code must still write exactly it (a format change must
+    /// take a new tag, see `V1_EVENT`) and read every event back from it, so
+    /// an upgrade delivers what an older sluice left buffered.
+    /// `SLUICE_BLESS_FIXTURES=1` rewrites the fixture, for a new format only.
+    #[tokio::test]
+    async fn the_v1_disk_format_is_still_written_and_read() {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/disk-buffer-v1");
+        let segment = "000000000001.seg";
+        let options = buffer::Options { max_bytes: 1 << 20, max_segment_bytes: SEGMENT_BYTES, sync: Fsync::Never };
+
+        let written = tempfile::tempdir().unwrap();
+        let (mut writer, _reader, _) = buffer::disk(written.path(), options).await.unwrap();
+        writer.append(v1_events().iter().map(encode).collect()).await.unwrap();
+        let bytes = std::fs::read(written.path().join(segment)).unwrap();
+        if std::env::var_os("SLUICE_BLESS_FIXTURES").is_some() {
+            std::fs::create_dir_all(&fixture).unwrap();
+            std::fs::write(fixture.join(segment), &bytes).unwrap();
+        }
+        assert!(
+            bytes == std::fs::read(fixture.join(segment)).unwrap(),
+            "today's code no longer writes the v1 format: keep reading v1 and give the new format a new tag"
+        );
+
+        let upgraded = tempfile::tempdir().unwrap();
+        std::fs::copy(fixture.join(segment), upgraded.path().join(segment)).unwrap();
+        let (_writer, mut reader, recovery) = buffer::disk(upgraded.path(), options).await.unwrap();
+        assert_eq!(recovery.pending_records, 40, "{recovery:?}");
+        let read: Vec<Event> =
+            reader.next_batch(100).await.unwrap().into_iter().map(|(_, r)| decode(r).unwrap()).collect();
+        let shape = |events: &[Event]| -> Vec<(String, Option<String>)> {
+            events.iter().map(|e| (e.json().to_owned(), e.line().map(str::to_owned))).collect()
+        };
+        assert_eq!(shape(&read), shape(&v1_events()));
     }
 
     #[test]
