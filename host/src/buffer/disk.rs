@@ -32,6 +32,7 @@ mod segment;
 mod tests;
 
 pub use ack_file::AckState;
+pub(crate) use segment::{decode as decode_record, encode as encode_record};
 
 use super::{AppendError, Appended, RecordId};
 use anyhow::Context;

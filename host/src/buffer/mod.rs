@@ -18,6 +18,7 @@
 mod disk;
 
 pub use disk::{AckState, DiskBuffer, Fsync, Options, RECORD_OVERHEAD, Recovery, Skipped};
+pub(crate) use disk::{decode_record, encode_record};
 
 use std::fmt;
 use std::path::PathBuf;

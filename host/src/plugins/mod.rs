@@ -13,6 +13,7 @@ pub mod reload;
 pub mod runtime;
 pub mod sandbox;
 pub mod scaffold;
+pub mod state;
 pub mod wrap;
 
 pub use registry::Registry;

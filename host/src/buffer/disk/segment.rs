@@ -45,12 +45,24 @@ fn checksum(length: [u8; 4], payload: &[u8]) -> u32 {
 }
 
 /// Append one record to `out`. The caller has checked that the payload's
-/// length fits in a u32.
-pub(super) fn encode(out: &mut Vec<u8>, payload: &[u8]) {
+/// length fits in a u32. (Plugin state logs use the same framing.)
+pub(crate) fn encode(out: &mut Vec<u8>, payload: &[u8]) {
     let length = u32::try_from(payload.len()).expect("checked by the caller").to_le_bytes();
     out.extend_from_slice(&length);
     out.extend_from_slice(&checksum(length, payload).to_le_bytes());
     out.extend_from_slice(payload);
+}
+
+/// The record at the start of `data`, read from memory: its payload and the
+/// bytes the record takes, or `None` when it runs past the end of `data` (a
+/// torn write) or its checksum fails.
+pub(crate) fn decode(data: &[u8]) -> Option<(&[u8], usize)> {
+    let header = data.get(..HEADER as usize)?;
+    let length: [u8; 4] = header[..4].try_into().expect("4 bytes");
+    let crc = u32::from_le_bytes(header[4..].try_into().expect("4 bytes"));
+    let end = (HEADER as usize).checked_add(u32::from_le_bytes(length) as usize)?;
+    let payload = data.get(HEADER as usize..end)?;
+    (checksum(length, payload) == crc).then_some((payload, end))
 }
 
 /// What lies at an offset of a segment.
