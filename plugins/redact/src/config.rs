@@ -9,7 +9,7 @@
 //! hash_key = "…"                       # the HMAC key of `hash` (at least 32 bytes); required by `hash`
 //! keys = false                         # also look for secrets in member names
 //! paths = ["prompt.text", "tool.*"]    # look only under these paths (default: the whole event)
-//! skip = ["event.id", "trace.id"]      # never look here (replaces the default list)
+//! skip = ["event.id", "trace.id"]      # only high-confidence rules look here (replaces the default list)
 //!
 //! [transforms.redact.config.rules]
 //! phone = false                                        # switch a built-in rule off
@@ -18,6 +18,8 @@
 //! card_number = { mode = "mask", replacement = "[CARD]" }
 //! employee_id = { pattern = 'EMP-[0-9]{6}', mode = "drop" }        # a rule of your own
 //! session = { pattern = '(?i)session=(?P<secret>\w+)' }             # mask only the `secret` group
+//! ticket = { pattern = 'T-[0-9]{8}', confidence = "ambiguous" }    # leave the skipped ids alone
+//! jwt = { confidence = "ambiguous" }                               # a built-in's confidence, changed
 //! ```
 //!
 //! Paths are dotted keys, `*` standing for any one key or list index
@@ -25,17 +27,24 @@
 //! a `pattern` for a built-in name replaces that rule's pattern (and drops its
 //! checks). Rules of your own run after the built-ins.
 //!
+//! `skip` does not hide a field from every rule: the high-confidence rules
+//! (module `rules`, [`Confidence`]) look there too, since a key or a token is
+//! never a legitimate id; the ambiguous ones leave it alone. A rule of your
+//! own is high-confidence unless it says `confidence = "ambiguous"`: a
+//! pattern written for a secret is taken to mean it wherever it appears, and
+//! an operator who knows it matches ids says so.
+//!
 //! The key of `hash` comes from this table only: a plugin runs in a sandbox
 //! without environment variables, so a site that keeps the key out of its
 //! config file needs the router to fill it in.
 
 use crate::checks::Confirm;
 use crate::hash::MIN_KEY_BYTES;
-use crate::rules::{BUILTIN, Builtin};
+use crate::rules::{BUILTIN, Builtin, Confidence};
 use serde_json::{Map, Value};
 
 /// Identifiers that correlate events; masking a digit run inside one would
-/// break the SIEM's joins, and they carry no content.
+/// break the SIEM's joins, so only the high-confidence rules look there.
 const DEFAULT_SKIP: &[&str] =
     &["event.id", "session.id", "trace.id", "trace.span_id", "trace.parent_span_id", "time", "received_at"];
 
@@ -69,6 +78,7 @@ pub struct RuleSpec {
     pub name: String,
     pub pattern: String,
     pub confirm: Option<Confirm>,
+    pub confidence: Confidence,
     pub mode: Mode,
     /// What `mask` writes, `{rule}` filled in.
     pub marker: String,
@@ -82,7 +92,7 @@ pub struct Settings {
     pub keys: bool,
     /// Dotted paths to look under, each split into its keys; `None` for all.
     pub paths: Option<Vec<Vec<String>>>,
-    /// Dotted paths left alone, each split into its keys.
+    /// Dotted paths left to the high-confidence rules, each split into its keys.
     pub skip: Vec<Vec<String>>,
 }
 
@@ -92,6 +102,7 @@ struct Draft {
     name: String,
     pattern: String,
     confirm: Option<Confirm>,
+    confidence: Confidence,
     mode: Option<Mode>,
     replacement: Option<String>,
 }
@@ -102,6 +113,7 @@ impl Draft {
             name: rule.name.to_owned(),
             pattern: rule.pattern.to_owned(),
             confirm: rule.confirm,
+            confidence: rule.confidence,
             mode: None,
             replacement: None,
         }
@@ -176,6 +188,7 @@ impl Settings {
                     name: draft.name,
                     pattern: draft.pattern,
                     confirm: draft.confirm,
+                    confidence: draft.confidence,
                 }
             })
             .collect();
@@ -238,15 +251,17 @@ fn apply_choice(drafts: &mut Vec<Draft>, name: &str, choice: &Value) -> Result<(
             let mode = Mode::parse(text).ok_or_else(|| {
                 format!(
                     "{at} must be true, false, \"mask\", \"hash\", \"drop\" or a table \
-                     {{ pattern, mode, replacement }}, got \"{text}\""
+                     {{ pattern, mode, replacement, confidence }}, got \"{text}\""
                 )
             })?;
             switch_on(drafts, builtin.ok_or_else(no_builtin)?).mode = Some(mode);
         }
         Value::Object(table) => {
-            if let Some(unknown) = table.keys().find(|k| !matches!(k.as_str(), "pattern" | "mode" | "replacement")) {
+            if let Some(unknown) =
+                table.keys().find(|k| !matches!(k.as_str(), "pattern" | "mode" | "replacement" | "confidence"))
+            {
                 return Err(format!(
-                    "unknown config key `rules.{name}.{unknown}` (expected pattern, mode or replacement)"
+                    "unknown config key `rules.{name}.{unknown}` (expected pattern, mode, replacement or confidence)"
                 ));
             }
             let mode = match table.get("mode") {
@@ -260,6 +275,15 @@ fn apply_choice(drafts: &mut Vec<Draft>, name: &str, choice: &Value) -> Result<(
                 Some(Value::String(text)) => Ok(Some(text.clone())),
                 Some(other) => Err(format!("config key `rules.{name}.{key}` must be a string, got {other}")),
             };
+            let confidence = match table.get("confidence") {
+                None => None,
+                Some(value) => Some(value.as_str().and_then(Confidence::parse).ok_or_else(|| {
+                    format!(
+                        "config key `rules.{name}.confidence` must be \"high\" or \"ambiguous\", got {value} \
+                         (ambiguous rules leave the `skip` fields alone)"
+                    )
+                })?),
+            };
             let (pattern, replacement) = (text("pattern")?, text("replacement")?);
             let draft = match builtin {
                 Some(rule) => switch_on(drafts, rule),
@@ -270,7 +294,16 @@ fn apply_choice(drafts: &mut Vec<Draft>, name: &str, choice: &Value) -> Result<(
                     let pattern = pattern
                         .clone()
                         .ok_or_else(|| format!("{at}: `{name}` is not a built-in rule, so it needs a `pattern`"))?;
-                    drafts.push(Draft { name: name.to_owned(), pattern, confirm: None, mode: None, replacement: None });
+                    // A pattern written for a secret is taken to mean it wherever
+                    // it appears, correlation ids included, unless marked ambiguous.
+                    drafts.push(Draft {
+                        name: name.to_owned(),
+                        pattern,
+                        confirm: None,
+                        confidence: Confidence::High,
+                        mode: None,
+                        replacement: None,
+                    });
                     drafts.last_mut().expect("just pushed")
                 }
             };
@@ -279,13 +312,14 @@ fn apply_choice(drafts: &mut Vec<Draft>, name: &str, choice: &Value) -> Result<(
                 // The checks belong to the built-in pattern.
                 draft.confirm = None;
             }
+            draft.confidence = confidence.unwrap_or(draft.confidence);
             draft.mode = mode.or(draft.mode);
             draft.replacement = replacement.or(draft.replacement.take());
         }
         other => {
             return Err(format!(
-                "{at} must be true, false, \"mask\", \"hash\", \"drop\" or a table {{ pattern, mode, replacement }}, \
-                 got {other}"
+                "{at} must be true, false, \"mask\", \"hash\", \"drop\" or a table \
+                 {{ pattern, mode, replacement, confidence }}, got {other}"
             ));
         }
     }
@@ -350,6 +384,25 @@ mod tests {
     }
 
     #[test]
+    fn confidence_comes_from_the_built_in_is_high_for_rules_of_your_own_and_can_be_set() {
+        let settings = Settings::parse(&json!({"rules": {
+            "employee_id": {"pattern": "EMP-[0-9]{6}"},
+            "ticket": {"pattern": "T-[0-9]{8}", "confidence": "ambiguous"},
+            "card_number": {"pattern": "[0-9]{16}"},
+            "phone": {"confidence": "high"},
+            "jwt": {"confidence": "ambiguous"},
+        }}))
+        .unwrap();
+        assert_eq!(rule(&settings, "employee_id").confidence, Confidence::High);
+        assert_eq!(rule(&settings, "ticket").confidence, Confidence::Ambiguous);
+        assert_eq!(rule(&settings, "card_number").confidence, Confidence::Ambiguous, "a new pattern keeps it");
+        assert_eq!(rule(&settings, "phone").confidence, Confidence::High);
+        assert_eq!(rule(&settings, "jwt").confidence, Confidence::Ambiguous);
+        assert_eq!(rule(&settings, "aws_access_key").confidence, Confidence::High);
+        assert_eq!(rule(&settings, "iban").confidence, Confidence::Ambiguous);
+    }
+
+    #[test]
     fn global_mode_and_replacement_apply_to_rules_that_do_not_say() {
         let settings = Settings::parse(
             &json!({"mode": "hash", "hash_key": KEY, "replacement": "<{rule}>", "rules": {"jwt": "mask"}}),
@@ -400,6 +453,8 @@ mod tests {
         assert!(error(json!({"rules": {"email": "EMP-[0-9]+"}})).contains("`rules.email` must be"));
         assert!(error(json!({"rules": {"email": {"mode": "x"}}})).contains("`rules.email.mode`"));
         assert!(error(json!({"rules": {"email": {"modes": "hash"}}})).contains("`rules.email.modes`"));
+        assert!(error(json!({"rules": {"email": {"confidence": "low"}}})).contains("`rules.email.confidence`"));
+        assert!(error(json!({"rules": {"email": {"confidence": true}}})).contains("`rules.email.confidence`"));
         assert!(error(json!({"rules": {"mine": {"mode": "drop"}}})).contains("`rules.mine`: `mine` is not a built-in"));
         assert!(error(json!({"rules": {"a b": {"pattern": "x"}}})).contains("`rules.a b`"));
     }

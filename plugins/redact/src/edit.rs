@@ -4,7 +4,7 @@
 //! and the `redaction` record. Rather than build the whole event as a tree,
 //! walk it (module `walk`) and write it all out again, the event is read in
 //! place ([`Members`], one level at a time), every string goes through the
-//! same redactor with the same scope and skip rules as the walk, and only
+//! same redactor with the same places (scope, skip, reach) as the walk, and only
 //! the strings that change are rewritten in the text; the record is added
 //! at the end of the object.
 //!
@@ -15,9 +15,8 @@
 //! `None`, and the event takes the walk, which handles everything. The tests
 //! hold the two to the same output.
 
-use crate::paths::{PathTree, Scope};
 use crate::redactor::{Redactor, Scratch, Verdict};
-use crate::walk::{Key, Path, Report, Targets, card_length, targets};
+use crate::walk::{Key, Path, Place, Report, Targets, card_length};
 use serde_json::value::RawValue;
 use sluice_plugin::raw::{self, Kind, Members, repeats_a_name};
 use std::ops::Range;
@@ -41,11 +40,7 @@ pub fn redact(redactor: &Redactor, targets: &Targets, scratch: &mut Scratch, eve
         edits: Vec::new(),
         report: Report { counts: vec![0; redactor.names().len()], fields: Vec::new(), dropped: Vec::new() },
     };
-    let scope = match &targets.paths {
-        Some(tree) => Scope::Under(tree),
-        None => Scope::All,
-    };
-    editor.object(&members, Some(&targets.skip), scope, &Path { parent: None, key: Key::Root })?;
+    editor.object(&members, Place::root(targets), &Path { parent: None, key: Key::Root })?;
     if editor.edits.is_empty() {
         return Some(None);
     }
@@ -71,13 +66,7 @@ struct Editor<'r, 's> {
 }
 
 impl Editor<'_, '_> {
-    fn object<'t>(
-        &mut self,
-        members: &Members<'_>,
-        skip: Option<&'t PathTree>,
-        scope: Scope<'t>,
-        path: &Path,
-    ) -> Option<()> {
+    fn object(&mut self, members: &Members<'_>, place: Place<'_>, path: &Path) -> Option<()> {
         if members.has_repeated_names() {
             return None;
         }
@@ -89,8 +78,7 @@ impl Editor<'_, '_> {
         for (key, value) in sorted {
             // What is left alone is still checked for a name given twice,
             // so that an event is written anew whichever part repeats one.
-            let Some((member_skip, member_scope)) = targets(key, skip, scope).filter(|_| !(root && key == "redaction"))
-            else {
+            let Some(member) = place.member(key).filter(|_| !(root && key == "redaction")) else {
                 if repeats_a_name(value) {
                     return None;
                 }
@@ -98,30 +86,33 @@ impl Editor<'_, '_> {
             };
             let path = &Path { parent: Some(path), key: Key::Name(key) };
             let by_name = match raw::text(value) {
-                Some(text) if member_scope.is_all() => self.redactor.redact_member(key, &text, &mut self.report.counts),
+                Some(text) if member.looks_here() => {
+                    self.redactor.redact_member(key, &text, member.reach, &mut self.report.counts)
+                }
                 _ => None,
             };
             match by_name {
                 Some(verdict) => self.apply(value, verdict, path)?,
-                None => self.value(value, member_skip, member_scope, path)?,
+                None => self.value(value, member, path)?,
             }
         }
         Some(())
     }
 
-    fn value<'t>(&mut self, value: &str, skip: Option<&'t PathTree>, scope: Scope<'t>, path: &Path) -> Option<()> {
+    fn value(&mut self, value: &str, place: Place<'_>, path: &Path) -> Option<()> {
         match raw::kind(value) {
-            Kind::String if scope.is_all() => {
+            Kind::String if place.looks_here() => {
                 let text = raw::text(value)?;
-                let verdict = self.redactor.redact(&text, self.scratch, &mut self.report.counts);
+                let verdict = self.redactor.redact(&text, place.reach, self.scratch, &mut self.report.counts);
                 self.apply(value, verdict, path)
             }
-            Kind::Number if scope.is_all() => {
+            Kind::Number if place.looks_here() => {
                 let number: serde_json::Number = serde_json::from_str(value).ok()?;
                 if !card_length(&number) {
                     return Some(());
                 }
-                let verdict = self.redactor.redact(&number.to_string(), self.scratch, &mut self.report.counts);
+                let verdict =
+                    self.redactor.redact(&number.to_string(), place.reach, self.scratch, &mut self.report.counts);
                 self.apply(value, verdict, path)
             }
             Kind::Array | Kind::Object if self.depth >= MAX_DEPTH => None,
@@ -129,15 +120,13 @@ impl Editor<'_, '_> {
                 let items: Vec<&RawValue> = serde_json::from_str(value).ok()?;
                 self.depth += 1;
                 for (index, item) in items.into_iter().map(RawValue::get).enumerate() {
-                    let item_skip = skip.and_then(|tree| tree.item(index));
-                    let item_scope = scope.item(index).filter(|_| !item_skip.is_some_and(|tree| tree.here));
-                    let Some(item_scope) = item_scope else {
+                    let Some(item_place) = place.item(index) else {
                         if repeats_a_name(item) {
                             return None;
                         }
                         continue;
                     };
-                    self.value(item, item_skip, item_scope, &Path { parent: Some(path), key: Key::Index(index) })?;
+                    self.value(item, item_place, &Path { parent: Some(path), key: Key::Index(index) })?;
                 }
                 self.depth -= 1;
                 Some(())
@@ -145,7 +134,7 @@ impl Editor<'_, '_> {
             Kind::Object => {
                 let members = Members::of_valid(value)?;
                 self.depth += 1;
-                self.object(&members, skip, scope, path)?;
+                self.object(&members, place, path)?;
                 self.depth -= 1;
                 Some(())
             }
@@ -235,7 +224,31 @@ mod tests {
             events.push(format!(r#"{{"a": {{"dup": "{secret}", "dup": "clean"}}, "b": 1}}"#));
             events.push(format!(r#"{{"deep": {}"{secret}"{}}}"#, "[".repeat(100), "]".repeat(100)));
             events.push(json!({"nested": {"redaction": secret}, "empty": {}, "list": []}).to_string());
+            // Correlation ids: the high-confidence rules look there, the
+            // ambiguous ones (card, e-mail) do not.
+            events.push(
+                json!({"event": {"id": secret, "kind": "x"}, "session": {"id": format!("sess-{secret}")},
+                       "trace": {"id": secret, "span_id": "00f067aa0ba902b7", "parent_span_id": secret},
+                       "time": secret, "received_at": "2026-11-26T12:00:00Z", "prompt": {"text": "clean"}})
+                .to_string(),
+            );
+            events.push(
+                json!({"source": {"password": "hunter2hunter2", "list": [secret, {"token": "abc123"}, 4111111111111111_u64]},
+                       "trace": {"id": secret}})
+                .to_string(),
+            );
+            events.push(format!(r#"{{"trace": {{"id": "{secret}", "id": "clean"}}, "x": "{secret}"}}"#));
         }
+        // Digit runs in ids: left alone unless a rule that reaches them is sure.
+        for id in ["4111111111111111", "+1 415 555 0132", "(415) 555-0132", "DE89370400440532013000", "078-05-1120"] {
+            events.push(
+                json!({"event": {"id": id}, "session": {"id": id}, "trace": {"id": id, "parent_span_id": id},
+                       "prompt": {"text": format!("call {id}")}})
+                .to_string(),
+            );
+        }
+        events
+            .push(json!({"event": {"id": 4111111111111111_u64}, "session": {"id": -4111111111111111_i64}}).to_string());
         events.push("{}".to_owned());
         events
     }
@@ -250,6 +263,15 @@ mod tests {
             json!({"mode": "hash", "hash_key": "k3y-for-tests-0123456789abcdef-0123", "skip": ["source", "tool.arguments.ok"]}),
             json!({"paths": ["prompt", "tool.arguments.list.*", "d.e"]}),
             json!({"rules": {"email": {"mode": "drop"}}}),
+            // Some rules of your own ambiguous, some not; and all ambiguous,
+            // when the skipped ids are not visited at all.
+            json!({"defaults": false, "rules": {
+                "p1_aws": {"pattern": "AKIA[0-9A-Z]{16}", "confidence": "ambiguous"},
+                "p1_card": {"pattern": "[0-9]{16}", "confidence": "ambiguous"},
+                "p1_jwt": {"pattern": "eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*"},
+                "p1_email": {"pattern": "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}"}}}),
+            json!({"defaults": false, "rules": {"iban": true, "card_number": true, "phone": true}}),
+            json!({"skip": ["source", "trace"], "rules": {"jwt": {"confidence": "ambiguous"}, "phone": {"confidence": "high"}}}),
         ]
     }
 
@@ -289,8 +311,18 @@ mod tests {
                 Outcome::Replace(json) => json,
                 other => panic!("{other:?} for {event}"),
             };
-            for secret in ["AKIAIOSFODNN7EXAMPLE", "bob.smith@example.com", "4111111111111111", "hunter2hunter2"] {
+            for secret in ["AKIAIOSFODNN7EXAMPLE", "hunter2hunter2", "c2lnbmF0dXJl"] {
                 assert!(!text.contains(secret), "{secret} survives in {text}");
+            }
+            // The ambiguous rules leave the correlation ids alone.
+            let mut rest: Value = serde_json::from_str(&text).unwrap();
+            for (parent, id) in [("event", "id"), ("session", "id"), ("trace", "id"), ("trace", "parent_span_id")] {
+                rest.get_mut(parent).and_then(Value::as_object_mut).map(|ids| ids.remove(id));
+            }
+            rest.as_object_mut().unwrap().remove("time");
+            let rest = rest.to_string();
+            for secret in ["bob.smith@example.com", "4111111111111111"] {
+                assert!(!rest.contains(secret), "{secret} survives in {text}");
             }
         }
     }

@@ -14,28 +14,28 @@
 //!
 //! In the order they claim text (module `rules`; the checks are in `checks`).
 //!
-//! | rule | what it finds | default mode |
-//! |---|---|---|
-//! | `private_key` | PEM private-key blocks, `BEGIN` to `END` (or to the end of a cut-off string) | mask |
-//! | `jwt` | JSON Web Tokens `eyJ….ey….signature` | mask |
-//! | `aws_access_key` | AWS access key ids `AKIA…`, `ASIA…` | mask |
-//! | `anthropic_key` | Anthropic API keys `sk-ant-…` | mask |
-//! | `openai_key` | OpenAI keys `sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`, `sk-` and 32+ alphanumerics | mask |
-//! | `github_token` | GitHub tokens `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_` | mask |
-//! | `gitlab_token` | GitLab tokens `glpat-`, `glrt-`, `gldt-` …, runner registration `GR1348941…` | mask |
-//! | `slack_token` | Slack tokens `xoxb-`, `xoxp-` …, app tokens `xapp-`, incoming-webhook URLs | mask |
-//! | `google_api_key` | Google API keys `AIza…` | mask |
-//! | `google_oauth_token` | Google OAuth tokens `ya29.…`, `1//0…`, client secrets `GOCSPX-…` | mask |
-//! | `stripe_key` | Stripe keys `sk_live_…`, `rk_test_…`, webhook secrets `whsec_…` | mask |
-//! | `url_password` | the password in `scheme://user:password@host` | mask |
-//! | `email` | e-mail addresses, Latin letters with diacritics included | mask |
-//! | `iban` | IBANs, compact or grouped: an issuing country, its length, ISO 13616 check digits | mask |
-//! | `card_number` | card numbers, whole or grouped by spaces or dashes: issuer range and length, Luhn | mask |
-//! | `us_ssn` | US social security numbers `123-45-6789` in issued ranges, 9 digits after `SSN` | mask |
-//! | `phone` | `+` and 8–15 digits; national formats with separators; digits after `phone:`, `tel:` | mask |
-//! | `aws_secret_key` | AWS secret access keys after `aws_secret_access_key` or `SecretAccessKey` | mask |
-//! | `bearer_token` | the credential after `Bearer` or in an `Authorization:` header | mask |
-//! | `password` | the value after a secret-like name (`password=`, `DB_PASSWORD:`, `x-api-key:`) | mask |
+//! | rule | what it finds | default mode | confidence |
+//! |---|---|---|---|
+//! | `private_key` | PEM private-key blocks, `BEGIN` to `END` (or to the end of a cut-off string) | mask | high |
+//! | `jwt` | JSON Web Tokens `eyJ….ey….signature` | mask | high |
+//! | `aws_access_key` | AWS access key ids `AKIA…`, `ASIA…` | mask | high |
+//! | `anthropic_key` | Anthropic API keys `sk-ant-…` | mask | high |
+//! | `openai_key` | OpenAI keys `sk-proj-…`, `sk-svcacct-…`, `sk-admin-…`, `sk-` and 32+ alphanumerics | mask | high |
+//! | `github_token` | GitHub tokens `ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`, `github_pat_` | mask | high |
+//! | `gitlab_token` | GitLab tokens `glpat-`, `glrt-`, `gldt-` …, runner registration `GR1348941…` | mask | high |
+//! | `slack_token` | Slack tokens `xoxb-`, `xoxp-` …, app tokens `xapp-`, incoming-webhook URLs | mask | high |
+//! | `google_api_key` | Google API keys `AIza…` | mask | high |
+//! | `google_oauth_token` | Google OAuth tokens `ya29.…`, `1//0…`, client secrets `GOCSPX-…` | mask | high |
+//! | `stripe_key` | Stripe keys `sk_live_…`, `rk_test_…`, webhook secrets `whsec_…` | mask | high |
+//! | `url_password` | the password in `scheme://user:password@host` | mask | high |
+//! | `email` | e-mail addresses, Latin letters with diacritics included | mask | ambiguous |
+//! | `iban` | IBANs, compact or grouped: an issuing country, its length, ISO 13616 check digits | mask | ambiguous |
+//! | `card_number` | card numbers, whole or grouped by spaces or dashes: issuer range and length, Luhn | mask | ambiguous |
+//! | `us_ssn` | US social security numbers `123-45-6789` in issued ranges, 9 digits after `SSN` | mask | ambiguous |
+//! | `phone` | `+` and 8–15 digits; national formats with separators; digits after `phone:`, `tel:` | mask | ambiguous |
+//! | `aws_secret_key` | AWS secret access keys after `aws_secret_access_key` or `SecretAccessKey` | mask | high |
+//! | `bearer_token` | the credential after `Bearer` or in an `Authorization:` header | mask | high |
+//! | `password` | the value after a secret-like name (`password=`, `DB_PASSWORD:`, `x-api-key:`) | mask | high |
 //!
 //! Where a name says what follows is a secret (`url_password`,
 //! `aws_secret_key`, `bearer_token`, `password`), the name, scheme, user and
@@ -52,7 +52,16 @@
 //!
 //! Numbers must stand alone to count as card, social-security or phone
 //! numbers: a digit run inside a trace id, a version or a longer number is
-//! not one. Placeholders (`password=null`, `api_key=${KEY}`, `secret=****`)
+//! not one.
+//!
+//! The correlation ids on the `skip` list (`event.id`, `session.id`,
+//! `trace.id`, `trace.span_id`, `trace.parent_span_id`, `time`,
+//! `received_at`) are looked at by the high-confidence rules only: a key, a
+//! token or a JWT is never a legitimate id, so it is masked there too, while
+//! the ambiguous rules, whose finds are plausible inside an id (digit runs,
+//! phone-like numbers, IBAN shapes, an address as a user's key), leave the
+//! ids alone so that the SIEM's joins keep working. A rule of your own is
+//! high-confidence unless its table says `confidence = "ambiguous"`. Placeholders (`password=null`, `api_key=${KEY}`, `secret=****`)
 //! are left as they are.
 //!
 //! An event with nothing to redact passes on untouched (no copy back to the
@@ -89,6 +98,7 @@ impl Plugin for Redact {
             skip: paths::PathTree::new(&settings.skip),
             paths: settings.paths.as_deref().map(paths::PathTree::new),
             keys: settings.keys,
+            look_in_skipped: redactor.looks_in_skipped_fields(),
         };
         let scratch = redactor.scratch();
         Ok(Redact { redactor, targets, scratch })

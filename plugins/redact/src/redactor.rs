@@ -6,17 +6,21 @@
 //! set says which rules did; only those run their own pattern and checks,
 //! each over the original text, and offer what they found to the string's
 //! claims (module `claims`); the new string is written once from the claims.
+//!
+//! A field on the `skip` list (a correlation id) is looked at by the
+//! high-confidence rules only ([`Reach`]), through a set of their own.
 
 use crate::checks::{Confirm, Hit};
 use crate::claims::{Claims, PROTECTED};
 use crate::config::{Mode, RuleSpec, Settings};
 use crate::hash::{TAG_HEX_CHARS, Tagger};
-use crate::rules::{SECRET_MEMBER, SECRET_MEMBER_RULE};
+use crate::rules::{Confidence, SECRET_MEMBER, SECRET_MEMBER_RULE};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use std::ops::Range;
 
 struct Rule {
     regex: Regex,
+    confidence: Confidence,
     mode: Mode,
     marker: String,
     confirm: Option<Confirm>,
@@ -36,12 +40,33 @@ pub enum Verdict {
     Drop,
 }
 
+/// Which rules look at a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Every rule: a field off the `skip` list.
+    Every,
+    /// The high-confidence rules only: a field on the `skip` list.
+    HighConfidence,
+}
+
+/// Some of the rules, with one set that tells which of them match.
+struct Selection {
+    /// Their patterns, then (at index `rules.len()`) the markers.
+    set: RegexSet,
+    /// Their indices in [`Redactor::rules`], in order.
+    rules: Vec<usize>,
+}
+
 /// The compiled rules.
 pub struct Redactor {
     names: Vec<String>,
-    /// Every rule's pattern, then (at index `rules.len()`) the markers.
-    set: RegexSet,
     rules: Vec<Rule>,
+    every: Selection,
+    /// The high-confidence rules, when some rule is not; `None` when every
+    /// rule is (then `every` serves both) or none is (`high_confidence`).
+    high: Option<Selection>,
+    /// Whether any rule is high-confidence, so that a skipped field is worth a look.
+    high_confidence: bool,
     /// What this redactor writes (markers, tags), so it is never redacted again.
     protect: Option<Regex>,
     tagger: Option<Tagger>,
@@ -66,25 +91,37 @@ impl Redactor {
     pub fn new(settings: &Settings) -> Result<Redactor, String> {
         let rules = settings.rules.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
         let protect = protect_pattern(&rules).map(|p| Regex::new(&p).expect("escaped markers compile"));
-        let patterns =
-            rules.iter().map(|rule| rule.regex.as_str()).chain(protect.as_ref().map(Regex::as_str)).collect::<Vec<_>>();
-        // The default rules together need more lazy-DFA states than the
-        // regex crate's 2 MiB default holds on varied text: with it, the
-        // cache is cleared and rebuilt over and over (24 µs per harness
-        // event natively, against 4.5 µs with room for 8 MiB). It grows only
-        // as far as the rules need, inside the plugin's memory limit.
-        let set = RegexSetBuilder::new(patterns)
-            .dfa_size_limit(8 << 20)
-            .build()
-            .map_err(|err| format!("config key `rules`: the rules together are too large: {err}"))?;
+        let every = select(&rules, protect.as_ref(), |_| true)?;
+        let is_high = |rule: &Rule| rule.confidence == Confidence::High;
+        let high_count = rules.iter().filter(|rule| is_high(rule)).count();
+        let high_confidence = high_count > 0;
+        let high = match high_count {
+            0 => None,
+            n if n == rules.len() => None,
+            _ => Some(select(&rules, protect.as_ref(), is_high)?),
+        };
         let names: Vec<String> = settings.rules.iter().map(|spec| spec.name.clone()).collect();
         let secret_member = names
             .iter()
             .position(|name| name == SECRET_MEMBER_RULE)
             .map(|index| (Regex::new(SECRET_MEMBER).expect("the built-in member pattern compiles"), index));
         let tagger = settings.hash_key.as_ref().map(|key| Tagger::new(key.as_bytes()));
-        let whole_text = secret_member.is_none() && set.patterns().iter().all(|pattern| unanchored(pattern));
-        Ok(Redactor { names, set, rules, protect, tagger, secret_member, whole_text })
+        let whole_text = secret_member.is_none() && every.set.patterns().iter().all(|pattern| unanchored(pattern));
+        Ok(Redactor { names, rules, every, high, high_confidence, protect, tagger, secret_member, whole_text })
+    }
+
+    /// Whether any rule looks at the fields on the `skip` list.
+    pub fn looks_in_skipped_fields(&self) -> bool {
+        self.high_confidence
+    }
+
+    /// The rules that look at a field of this reach; `None` when none does.
+    fn selection(&self, reach: Reach) -> Option<&Selection> {
+        match reach {
+            Reach::Every => Some(&self.every),
+            Reach::HighConfidence if !self.high_confidence => None,
+            Reach::HighConfidence => Some(self.high.as_ref().unwrap_or(&self.every)),
+        }
     }
 
     /// The rule names, indexed as the counts that [`Redactor::redact`] fills.
@@ -94,7 +131,7 @@ impl Redactor {
 
     pub fn scratch(&self) -> Scratch {
         Scratch {
-            matched: vec![false; self.set.len()],
+            matched: vec![false; self.every.set.len()],
             claims: Claims::default(),
             found: Vec::new(),
             taken: Vec::new(),
@@ -108,44 +145,49 @@ impl Redactor {
     /// With its escapes decoded, a string's text is a piece of the event's
     /// text, between quotes, which no rule can see as word characters: so a
     /// match in a string is a match in the event's text (which may find
-    /// more, in names, numbers and between strings, but never less). That
-    /// holds only without anchors (`^` would see the event's start, not the
-    /// string's) and without rules that go by member names. The router
+    /// more, in names, numbers and between strings, but never less; the
+    /// skipped fields are in the text too, looked at by some of the rules).
+    /// That holds only without anchors (`^` would see the event's start, not
+    /// the string's) and without rules that go by member names. The router
     /// hands plugins valid JSON only, so the text is not checked here.
     pub fn may_redact_event(&self, event: &str) -> Option<bool> {
         if !self.whole_text {
             return None;
         }
-        Some(self.set.is_match(&sluice_plugin::raw::unescaped(event)?))
+        Some(self.every.set.is_match(&sluice_plugin::raw::unescaped(event)?))
     }
 
-    /// Redact `text`, adding the secrets found per rule to `counts`.
-    pub fn redact(&self, text: &str, scratch: &mut Scratch, counts: &mut [u64]) -> Verdict {
+    /// Redact `text` with the rules of `reach`, adding the secrets found per
+    /// rule to `counts`.
+    pub fn redact(&self, text: &str, reach: Reach, scratch: &mut Scratch, counts: &mut [u64]) -> Verdict {
+        let Some(selection) = self.selection(reach) else { return Verdict::Clean };
         if text.is_empty() {
             return Verdict::Clean;
         }
         // Stopping at the first match makes this cheaper than asking which.
-        if !self.set.is_match(text) {
+        if !selection.set.is_match(text) {
             return Verdict::Clean;
         }
-        scratch.matched.fill(false);
-        if !self.set.matches_read_at(&mut scratch.matched, text, 0) {
+        let matched = &mut scratch.matched[..selection.set.len()];
+        matched.fill(false);
+        if !selection.set.matches_read_at(matched, text, 0) {
             return Verdict::Clean;
         }
         scratch.claims.clear();
         scratch.taken.clear();
         scratch.dropped.clear();
         if let Some(protect) = &self.protect
-            && scratch.matched[self.rules.len()]
+            && scratch.matched[selection.rules.len()]
         {
             for marker in protect.find_iter(text) {
                 scratch.claims.offer(marker.start(), marker.end(), PROTECTED);
             }
         }
-        for (index, rule) in self.rules.iter().enumerate() {
-            if !scratch.matched[index] {
+        for (position, &index) in selection.rules.iter().enumerate() {
+            if !scratch.matched[position] {
                 continue;
             }
+            let rule = &self.rules[index];
             scratch.found.clear();
             find(rule, text, &mut scratch.found);
             for range in &scratch.found {
@@ -182,9 +224,13 @@ impl Redactor {
     }
 
     /// The verdict on a member whose name alone says its value is a secret
-    /// (`"password": "hunter2"`), or `None` when `name` is not such a name.
-    pub fn redact_member(&self, name: &str, value: &str, counts: &mut [u64]) -> Option<Verdict> {
+    /// (`"password": "hunter2"`), or `None` when `name` is not such a name
+    /// or the rule that goes by names does not reach the member.
+    pub fn redact_member(&self, name: &str, value: &str, reach: Reach, counts: &mut [u64]) -> Option<Verdict> {
         let (regex, index) = self.secret_member.as_ref()?;
+        if reach == Reach::HighConfidence && self.rules[*index].confidence != Confidence::High {
+            return None;
+        }
         if !regex.is_match(name) {
             return None;
         }
@@ -291,7 +337,31 @@ fn compile(spec: &RuleSpec) -> Result<Rule, String> {
         .filter(|(_, name)| name.is_some_and(|n| n.starts_with("secret")))
         .map(|(index, _)| index)
         .collect();
-    Ok(Rule { regex, mode: spec.mode, marker: spec.marker.clone(), confirm: spec.confirm, secret_groups })
+    Ok(Rule {
+        regex,
+        confidence: spec.confidence,
+        mode: spec.mode,
+        marker: spec.marker.clone(),
+        confirm: spec.confirm,
+        secret_groups,
+    })
+}
+
+/// The rules that `wanted` picks, in order, and a set of their patterns
+/// followed by `protect`.
+fn select(rules: &[Rule], protect: Option<&Regex>, wanted: impl Fn(&Rule) -> bool) -> Result<Selection, String> {
+    let picked: Vec<usize> = (0..rules.len()).filter(|&index| wanted(&rules[index])).collect();
+    let patterns = picked.iter().map(|&index| rules[index].regex.as_str()).chain(protect.map(Regex::as_str));
+    // The default rules together need more lazy-DFA states than the
+    // regex crate's 2 MiB default holds on varied text: with it, the
+    // cache is cleared and rebuilt over and over (24 µs per harness
+    // event natively, against 4.5 µs with room for 8 MiB). It grows only
+    // as far as the rules need, inside the plugin's memory limit.
+    let set = RegexSetBuilder::new(patterns)
+        .dfa_size_limit(8 << 20)
+        .build()
+        .map_err(|err| format!("config key `rules`: the rules together are too large: {err}"))?;
+    Ok(Selection { set, rules: picked })
 }
 
 /// A pattern for everything this redactor writes: the markers of the rules

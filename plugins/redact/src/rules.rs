@@ -12,6 +12,13 @@
 //! so everything a pattern cannot say — checksums, issuer ranges, "not part of
 //! a longer number" — is said by the rule's check in module `checks`.
 //!
+//! Each rule says how sure it is ([`Confidence`]). The correlation ids on the
+//! `skip` list are looked at by the high-confidence rules only: a JWT or an
+//! API key is never a legitimate trace id, but a digit run in one is no card
+//! number. Token shapes, private keys and the rules that find a secret by
+//! the name beside it are high-confidence; the personal-data shapes (e-mail,
+//! IBAN, card, social-security and phone numbers) are ambiguous.
+//!
 //! Word boundaries are ASCII (`(?-u:\b)`): a secret next to Japanese or
 //! accented text (`口座DE89…`, `clé:ghp_…`) is still at a boundary, and the
 //! lazy DFA keeps working on non-ASCII text, which it cannot do with Unicode
@@ -51,12 +58,42 @@ macro_rules! quote {
     };
 }
 
+/// How sure a rule is that what it finds is a secret wherever it finds it,
+/// which decides whether it looks in the fields on the `skip` list (the
+/// correlation ids: `event.id`, `session.id`, `trace.id` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confidence {
+    /// What it finds is never a legitimate id (a key with its issuer's
+    /// prefix, a JWT, a private-key block, a secret by the name beside it),
+    /// so it looks everywhere, the skipped fields included.
+    High,
+    /// What it finds is plausible inside an id (a digit run, a phone-like
+    /// number, an IBAN-shaped code, an address as a user's key), and masking
+    /// it there would break the SIEM's joins: it leaves skipped fields alone.
+    Ambiguous,
+}
+
+impl Confidence {
+    pub fn parse(text: &str) -> Option<Confidence> {
+        [Confidence::High, Confidence::Ambiguous].into_iter().find(|confidence| confidence.as_str() == text)
+    }
+
+    /// The word the config and the docs use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Ambiguous => "ambiguous",
+        }
+    }
+}
+
 /// A built-in rule.
 pub struct Builtin {
     pub name: &'static str,
     pub pattern: &'static str,
     /// The check a match must pass, which may narrow it to the secrets inside.
     pub confirm: Option<Confirm>,
+    pub confidence: Confidence,
 }
 
 pub const BUILTIN: &[Builtin] = &[
@@ -68,25 +105,44 @@ pub const BUILTIN: &[Builtin] = &[
             r"(?:-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|\z)"
         ),
         confirm: None,
+        confidence: Confidence::High,
     },
-    Builtin { name: "jwt", pattern: r"eyJ[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", confirm: None },
-    Builtin { name: "aws_access_key", pattern: r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}", confirm: None },
-    Builtin { name: "anthropic_key", pattern: r"sk-ant-[A-Za-z0-9_-]{20,}", confirm: None },
+    Builtin {
+        name: "jwt",
+        pattern: r"eyJ[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+        confirm: None,
+        confidence: Confidence::High,
+    },
+    Builtin {
+        name: "aws_access_key",
+        pattern: r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}",
+        confirm: None,
+        confidence: Confidence::High,
+    },
+    Builtin {
+        name: "anthropic_key",
+        pattern: r"sk-ant-[A-Za-z0-9_-]{20,}",
+        confirm: None,
+        confidence: Confidence::High,
+    },
     Builtin {
         name: "openai_key",
         // A boundary before `sk-`: `task-0123…` (32 hex digits) is an id.
         pattern: concat!(start!(), r"(?P<secret>sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{32,}))"),
         confirm: None,
+        confidence: Confidence::High,
     },
     Builtin {
         name: "github_token",
         pattern: r"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}",
         confirm: None,
+        confidence: Confidence::High,
     },
     Builtin {
         name: "gitlab_token",
         pattern: r"gl(?:pat|dt|ptt|rt|cbt|soat|ft|imt|agent|oas)-[0-9A-Za-z_-]{20,}|GR1348941[0-9A-Za-z_-]{20,}",
         confirm: None,
+        confidence: Confidence::High,
     },
     Builtin {
         name: "slack_token",
@@ -95,22 +151,26 @@ pub const BUILTIN: &[Builtin] = &[
             r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[0-9A-Za-z/_-]{10,}"
         ),
         confirm: None,
+        confidence: Confidence::High,
     },
-    Builtin { name: "google_api_key", pattern: r"AIza[0-9A-Za-z_-]{35}", confirm: None },
+    Builtin { name: "google_api_key", pattern: r"AIza[0-9A-Za-z_-]{35}", confirm: None, confidence: Confidence::High },
     Builtin {
         name: "google_oauth_token",
         pattern: r"ya29\.[0-9A-Za-z_-]{20,}|GOCSPX-[0-9A-Za-z_-]{20,}|1//0[0-9A-Za-z_-]{30,}",
         confirm: None,
+        confidence: Confidence::High,
     },
     Builtin {
         name: "stripe_key",
         pattern: r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}|whsec_[0-9A-Za-z]{24,}",
         confirm: None,
+        confidence: Confidence::High,
     },
     Builtin {
         name: "url_password",
         pattern: r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:(?P<secret>[^/\s@]+)@",
         confirm: Some(checks::not_placeholder),
+        confidence: Confidence::High,
     },
     Builtin {
         name: "email",
@@ -121,11 +181,13 @@ pub const BUILTIN: &[Builtin] = &[
             r"(?:\.[A-Za-z0-9\x{C0}-\x{24F}-]+)*\.[A-Za-z]{2,}"
         ),
         confirm: Some(checks::email),
+        confidence: Confidence::Ambiguous,
     },
     Builtin {
         name: "iban",
         pattern: r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?",
         confirm: Some(checks::iban),
+        confidence: Confidence::Ambiguous,
     },
     Builtin {
         name: "card_number",
@@ -133,6 +195,7 @@ pub const BUILTIN: &[Builtin] = &[
         // the check finds the card numbers in it.
         pattern: r"[0-9](?:[ -]?[0-9]){12,}",
         confirm: Some(checks::card_number),
+        confidence: Confidence::Ambiguous,
     },
     Builtin {
         name: "us_ssn",
@@ -143,6 +206,7 @@ pub const BUILTIN: &[Builtin] = &[
             r"(?P<secret>[0-9]{3}[ -]?[0-9]{2}[ -]?[0-9]{4})"
         ),
         confirm: Some(checks::us_ssn),
+        confidence: Confidence::Ambiguous,
     },
     Builtin {
         name: "phone",
@@ -164,6 +228,7 @@ pub const BUILTIN: &[Builtin] = &[
             r"(?P<secret>\+?[0-9](?:[ .()-]{0,2}[0-9]){6,14})"
         ),
         confirm: Some(checks::phone),
+        confidence: Confidence::Ambiguous,
     },
     Builtin {
         name: "aws_secret_key",
@@ -178,6 +243,7 @@ pub const BUILTIN: &[Builtin] = &[
             r"(?P<secret>[A-Za-z0-9/+=]{40})"
         ),
         confirm: None,
+        confidence: Confidence::High,
     },
     Builtin {
         name: "bearer_token",
@@ -191,6 +257,7 @@ pub const BUILTIN: &[Builtin] = &[
             r"(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)"
         ),
         confirm: Some(checks::bearer),
+        confidence: Confidence::High,
     },
     Builtin {
         name: "password",
@@ -211,6 +278,7 @@ pub const BUILTIN: &[Builtin] = &[
             r#")[ \t]+(?P<secret_arg>[^\s"'-][^\s"']*)"#
         ),
         confirm: Some(checks::not_placeholder),
+        confidence: Confidence::High,
     },
 ];
 

@@ -365,6 +365,81 @@ fn correlation_ids_are_skipped_unless_configured() {
     assert_eq!(masked["session"]["id"], "[REDACTED:card_number]");
 }
 
+const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+
+/// A JWT or an API key is never a legitimate correlation id: the
+/// high-confidence rules look in the skipped ids too.
+#[test]
+fn high_confidence_rules_reach_into_correlation_ids() {
+    let event = json!({"event": {"id": JWT}, "session": {"id": format!("sess-{JWT}")},
+                       "trace": {"id": JWT, "span_id": "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+                                 "parent_span_id": "AKIAIOSFODNN7EXAMPLE", "parent_id": "AKIAIOSFODNN7EXAMPLE"},
+                       "time": "Bearer 0123456789abcdef"});
+    let masked = redact(event).unwrap();
+    assert_eq!(masked["event"]["id"], "[REDACTED:jwt]");
+    assert_eq!(masked["session"]["id"], "sess-[REDACTED:jwt]");
+    assert_eq!(masked["trace"]["id"], "[REDACTED:jwt]");
+    assert_eq!(masked["trace"]["span_id"], "[REDACTED:github_token]");
+    assert_eq!(masked["trace"]["parent_span_id"], "[REDACTED:aws_access_key]");
+    assert_eq!(masked["trace"]["parent_id"], "[REDACTED:aws_access_key]");
+    assert_eq!(masked["time"], "Bearer [REDACTED:bearer_token]");
+    assert_eq!(
+        masked["redaction"]["rules"],
+        json!({"jwt": 3, "github_token": 1, "aws_access_key": 2, "bearer_token": 1})
+    );
+}
+
+/// Digit runs, phone-like numbers, IBANs and e-mail addresses are plausible
+/// in an id: the ambiguous rules still leave the skipped ids alone, even when
+/// a high-confidence rule changes the same field.
+#[test]
+fn ambiguous_rules_still_skip_correlation_ids() {
+    let event = json!({"event": {"id": "4111111111111111"}, "session": {"id": "+1 415 555 0132"},
+                       "trace": {"id": "DE89370400440532013000", "span_id": "jane@example.com",
+                                 "parent_span_id": "(415) 555-0132"},
+                       "received_at": "078-05-1120"});
+    assert_eq!(redact(event), None);
+    let mixed = redact(json!({"trace": {"id": format!("4111111111111111 {JWT}")}})).unwrap();
+    assert_eq!(mixed["trace"]["id"], "4111111111111111 [REDACTED:jwt]");
+}
+
+/// A subtree on the skip list keeps the high-confidence rules, the one that
+/// goes by member names included, and with `keys` its member names too.
+#[test]
+fn a_skipped_subtree_keeps_the_high_confidence_rules() {
+    let event = json!({"source": {"password": "hunter2hunter2", "phone": "+1 415 555 0132",
+                                  "nested": ["AKIAIOSFODNN7EXAMPLE", 4111111111111111_u64]}});
+    let masked = redact_with(json!({"skip": ["source"]}), event.clone()).unwrap();
+    assert_eq!(
+        masked["source"],
+        json!({"password": "[REDACTED:password]", "phone": "+1 415 555 0132",
+               "nested": ["[REDACTED:aws_access_key]", 4111111111111111_u64]})
+    );
+    let names = json!({"source": {"AKIAIOSFODNN7EXAMPLE": 1, "jane@example.com": 2}});
+    let masked = redact_with(json!({"skip": ["source"], "keys": true}), names).unwrap();
+    assert_eq!(masked["source"], json!({"[REDACTED:aws_access_key]": 1, "jane@example.com": 2}));
+}
+
+/// Rules of your own apply everywhere unless marked ambiguous; a built-in's
+/// confidence can be changed the same way.
+#[test]
+fn confidence_is_configurable_per_rule() {
+    let event = json!({"trace": {"id": "EMP-004211", "span_id": JWT}, "prompt": {"text": "EMP-004211"}});
+    let custom = json!({"rules": {"employee_id": {"pattern": "EMP-[0-9]{6}"}}});
+    let masked = redact_with(custom, event.clone()).unwrap();
+    assert_eq!(masked["trace"]["id"], "[REDACTED:employee_id]", "a rule of your own is high-confidence by default");
+    let ambiguous = json!({"rules": {"employee_id": {"pattern": "EMP-[0-9]{6}", "confidence": "ambiguous"},
+                                     "jwt": {"confidence": "ambiguous"}}});
+    let masked = redact_with(ambiguous, event.clone()).unwrap();
+    assert_eq!(masked["trace"], event["trace"], "both marked ambiguous: the skipped ids are left alone");
+    assert_eq!(masked["prompt"]["text"], "[REDACTED:employee_id]");
+    let high = json!({"rules": {"phone": {"confidence": "high"}}});
+    let masked = redact_with(high, json!({"session": {"id": "+1 415 555 0132"}})).unwrap();
+    assert_eq!(masked["session"]["id"], "[REDACTED:phone]");
+    let error = Redact::configure(json!({"rules": {"jwt": {"confidence": "sure"}}})).err().unwrap();
+    assert!(error.starts_with("config key `rules.jwt.confidence` must be \"high\" or \"ambiguous\""), "{error}");
+}
+
 #[test]
 fn clean_events_pass_unchanged() {
     assert_eq!(redact(json!({"prompt": {"text": "summarise the quarterly report"}, "n": 1234567890123456_u64})), None);
@@ -423,14 +498,23 @@ fn invalid_events_fail() {
     assert!(matches!(plugin(json!({})).process("not json"), Outcome::Fail(r) if r.contains("not valid JSON")));
 }
 
-/// The crate documentation's table lists every built-in rule, in order.
+/// The rule tables of the crate documentation and of docs/agent-event.md
+/// list every built-in rule, in order, with its confidence.
 #[test]
-fn the_rule_table_in_the_docs_is_complete() {
-    let docs = include_str!("lib.rs");
-    let listed: Vec<&str> = docs
-        .lines()
-        .filter_map(|line| line.strip_prefix("//! | `"))
-        .map(|rest| rest.split('`').next().unwrap())
-        .collect();
-    assert_eq!(listed, rules::BUILTIN.iter().map(|r| r.name).collect::<Vec<_>>());
+fn the_rule_tables_in_the_docs_are_complete() {
+    let expected: Vec<(String, String)> =
+        rules::BUILTIN.iter().map(|r| (r.name.to_owned(), r.confidence.as_str().to_owned())).collect();
+    for (doc, prefix) in [(include_str!("lib.rs"), "//! | `"), (include_str!("../../../docs/agent-event.md"), "| `")] {
+        let listed: Vec<(String, String)> = doc
+            .lines()
+            .filter_map(|line| line.strip_prefix(prefix))
+            .filter(|rest| rest.ends_with(" | mask | high |") || rest.ends_with(" | mask | ambiguous |"))
+            .map(|rest| {
+                let name = rest.split('`').next().unwrap().to_owned();
+                let confidence = rest.trim_end_matches(" |").rsplit("| ").next().unwrap().to_owned();
+                (name, confidence)
+            })
+            .collect();
+        assert_eq!(listed, expected, "the table after {prefix:?}");
+    }
 }

@@ -1,6 +1,7 @@
 //! Walking an event: every string value, however deeply nested, goes through
 //! the redactor — and member names too when `keys` is on — within the
-//! configured `paths` and outside the `skip` list and the `redaction` record.
+//! configured `paths`, outside the `redaction` record, and on the `skip`
+//! list with the high-confidence rules only.
 //!
 //! Integers as long as a card number (13 digits or more) are read as text
 //! too: `"card": 4111111111111111` is a card number whatever its JSON type.
@@ -8,7 +9,7 @@
 //! an item from its list.
 
 use crate::paths::{PathTree, Scope};
-use crate::redactor::{Redactor, Scratch, Verdict};
+use crate::redactor::{Reach, Redactor, Scratch, Verdict};
 use serde_json::{Map, Value};
 
 /// Where to look, from the config.
@@ -17,6 +18,61 @@ pub struct Targets {
     /// `None`: the whole event.
     pub paths: Option<PathTree>,
     pub keys: bool,
+    /// Whether any rule looks at the skipped fields; when none does, they
+    /// are not visited at all.
+    pub look_in_skipped: bool,
+}
+
+/// What the config says of one field: which rules look at it, and what of
+/// the `paths` and `skip` lists is still ahead.
+#[derive(Clone, Copy)]
+pub struct Place<'t> {
+    /// The part of the skip list below this field; `None` once none is, or
+    /// once the field is skipped (everything below is then too).
+    skip: Option<&'t PathTree>,
+    scope: Scope<'t>,
+    pub reach: Reach,
+    look_in_skipped: bool,
+}
+
+impl<'t> Place<'t> {
+    pub fn root(targets: &'t Targets) -> Place<'t> {
+        Place {
+            skip: Some(&targets.skip),
+            scope: match &targets.paths {
+                Some(tree) => Scope::Under(tree),
+                None => Scope::All,
+            },
+            reach: Reach::Every,
+            look_in_skipped: targets.look_in_skipped,
+        }
+    }
+
+    /// The place of member `key`; `None` when no rule looks there or below.
+    pub fn member(self, key: &str) -> Option<Place<'t>> {
+        let scope = self.scope.member(key)?;
+        self.enter(self.skip.and_then(|tree| tree.child(key)), scope)
+    }
+
+    /// The place of list item `index`; `None` when no rule looks there or below.
+    pub fn item(self, index: usize) -> Option<Place<'t>> {
+        let scope = self.scope.item(index)?;
+        self.enter(self.skip.and_then(|tree| tree.item(index)), scope)
+    }
+
+    fn enter(self, skip: Option<&'t PathTree>, scope: Scope<'t>) -> Option<Place<'t>> {
+        match skip {
+            Some(tree) if tree.here => {
+                self.look_in_skipped.then_some(Place { skip: None, scope, reach: Reach::HighConfidence, ..self })
+            }
+            _ => Some(Place { skip, scope, ..self }),
+        }
+    }
+
+    /// Whether the strings right here are looked at (and not only some below).
+    pub fn looks_here(self) -> bool {
+        self.scope.is_all()
+    }
 }
 
 /// What one event's redaction did.
@@ -45,11 +101,7 @@ pub fn redact_event(
 ) -> Report {
     let report = Report { counts: vec![0; redactor.names().len()], fields: Vec::new(), dropped: Vec::new() };
     let mut walker = Walker { redactor, keys: targets.keys, scratch, report };
-    let scope = match &targets.paths {
-        Some(tree) => Scope::Under(tree),
-        None => Scope::All,
-    };
-    walker.object(event, Some(&targets.skip), scope, &Path { parent: None, key: Key::Root });
+    walker.object(event, Place::root(targets), &Path { parent: None, key: Key::Root });
     walker.report
 }
 
@@ -97,21 +149,20 @@ struct Walker<'r, 's> {
 }
 
 impl<'t> Walker<'_, '_> {
-    fn object(&mut self, map: &mut Map<String, Value>, skip: Option<&'t PathTree>, scope: Scope<'t>, path: &Path) {
+    fn object(&mut self, map: &mut Map<String, Value>, place: Place<'t>, path: &Path) {
         let root = matches!(path.key, Key::Root);
         // Member names first: a name may be renamed or its member dropped.
         let mut renamed: Vec<(String, String)> = Vec::new();
         let mut removed: Vec<String> = Vec::new();
         if self.keys {
             for key in map.keys() {
-                let Some((_, member_scope)) = targets(key, skip, scope).filter(|_| !(root && key == "redaction"))
-                else {
+                let Some(member) = place.member(key).filter(|_| !(root && key == "redaction")) else {
                     continue;
                 };
-                if !member_scope.is_all() {
+                if !member.looks_here() {
                     continue;
                 }
-                match self.redactor.redact(key, self.scratch, &mut self.report.counts) {
+                match self.redactor.redact(key, member.reach, self.scratch, &mut self.report.counts) {
                     Verdict::Clean => {}
                     Verdict::Drop => {
                         removed.push(key.clone());
@@ -137,18 +188,18 @@ impl<'t> Walker<'_, '_> {
             if (root && key == "redaction") || removed.contains(key) {
                 continue;
             }
-            let Some((member_skip, member_scope)) = targets(key, skip, scope) else { continue };
+            let Some(member) = place.member(key) else { continue };
             let shown = renamed.iter().find(|(old, _)| old == key).map_or(key.as_str(), |(_, new)| new.as_str());
             let member_path = Path { parent: Some(path), key: Key::Name(shown) };
             let by_name = match value {
-                Value::String(text) if member_scope.is_all() => {
-                    self.redactor.redact_member(key, text, &mut self.report.counts)
+                Value::String(text) if member.looks_here() => {
+                    self.redactor.redact_member(key, text, member.reach, &mut self.report.counts)
                 }
                 _ => None,
             };
             let fate = match by_name {
                 Some(verdict) => self.apply(value, verdict, &member_path),
-                None => self.value(value, member_skip, member_scope, &member_path),
+                None => self.value(value, member, &member_path),
             };
             if fate == Fate::Drop {
                 removed.push(key.clone());
@@ -164,26 +215,23 @@ impl<'t> Walker<'_, '_> {
         }
     }
 
-    fn value(&mut self, value: &mut Value, skip: Option<&'t PathTree>, scope: Scope<'t>, path: &Path) -> Fate {
+    fn value(&mut self, value: &mut Value, place: Place<'t>, path: &Path) -> Fate {
         match value {
-            Value::String(text) if scope.is_all() => {
-                let verdict = self.redactor.redact(text, self.scratch, &mut self.report.counts);
+            Value::String(text) if place.looks_here() => {
+                let verdict = self.redactor.redact(text, place.reach, self.scratch, &mut self.report.counts);
                 self.apply(value, verdict, path)
             }
-            Value::Number(number) if scope.is_all() && card_length(number) => {
-                let verdict = self.redactor.redact(&number.to_string(), self.scratch, &mut self.report.counts);
+            Value::Number(number) if place.looks_here() && card_length(number) => {
+                let verdict =
+                    self.redactor.redact(&number.to_string(), place.reach, self.scratch, &mut self.report.counts);
                 self.apply(value, verdict, path)
             }
             Value::Array(items) => {
                 let mut removed = Vec::new();
                 for (index, item) in items.iter_mut().enumerate() {
-                    let item_skip = skip.and_then(|tree| tree.item(index));
-                    if item_skip.is_some_and(|tree| tree.here) {
-                        continue;
-                    }
-                    let Some(item_scope) = scope.item(index) else { continue };
+                    let Some(item_place) = place.item(index) else { continue };
                     let item_path = Path { parent: Some(path), key: Key::Index(index) };
-                    if self.value(item, item_skip, item_scope, &item_path) == Fate::Drop {
+                    if self.value(item, item_place, &item_path) == Fate::Drop {
                         removed.push(index);
                     }
                 }
@@ -195,7 +243,7 @@ impl<'t> Walker<'_, '_> {
                 Fate::Keep
             }
             Value::Object(map) => {
-                self.object(map, skip, scope, path);
+                self.object(map, place, path);
                 Fate::Keep
             }
             _ => Fate::Keep,
@@ -216,20 +264,6 @@ impl<'t> Walker<'_, '_> {
             }
         }
     }
-}
-
-/// The skip node and scope of member `key`, or `None` when it is skipped or
-/// out of scope.
-pub fn targets<'t>(
-    key: &str,
-    skip: Option<&'t PathTree>,
-    scope: Scope<'t>,
-) -> Option<(Option<&'t PathTree>, Scope<'t>)> {
-    let member_skip = skip.and_then(|tree| tree.child(key));
-    if member_skip.is_some_and(|tree| tree.here) {
-        return None;
-    }
-    Some((member_skip, scope.member(key)?))
 }
 
 /// An integer of 13 digits or more: as long as the shortest card number.
