@@ -566,7 +566,11 @@ fn contract_proto(c: &mut Criterion) {
         .collect();
     assert_eq!(lines, reference, "design B's lines differ from the cef plugin's");
     let bytes: usize = input.iter().map(String::len).sum();
-    eprintln!("contract_proto: {} events, {} bytes of event JSON on average; A's lines and B's equal cef's", input.len(), bytes / input.len());
+    eprintln!(
+        "contract_proto: {} events, {} bytes of event JSON on average; A's lines and B's equal cef's",
+        input.len(),
+        bytes / input.len()
+    );
 
     let mut v02 = instance(&runtime, "cef", &cef_config);
     let mut group = c.benchmark_group("contract_proto");
@@ -597,7 +601,8 @@ fn contract_proto(c: &mut Criterion) {
     // Design B: the same four.
     let mut scratch = ProjectedBatch::default();
     let paths = Projection { hashes: b.paths.hashes.clone() };
-    group.bench_function(id("B/host-extract"), |bench| bench.iter(|| scratch.fill(next.next().expect("cycle"), &paths)));
+    group
+        .bench_function(id("B/host-extract"), |bench| bench.iter(|| scratch.fill(next.next().expect("cycle"), &paths)));
     let built: Vec<ProjectedBatch> = batches.iter().map(|batch| ProjectedBatch::build(batch, &paths)).collect();
     let mut next_built = built.iter().cycle();
     group.bench_function(id("B/call"), |bench| bench.iter(|| b.process(next_built.next().expect("cycle"))));

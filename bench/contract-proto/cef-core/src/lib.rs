@@ -94,7 +94,8 @@ impl Cef {
         let config: Value = serde_json::from_str(config).map_err(|err| format!("config is not valid JSON: {err}"))?;
         let text = |key: &str, default: &str| config.get(key).and_then(Value::as_str).unwrap_or(default).to_owned();
         let mut prefix = String::from("CEF:0|");
-        for (text, max) in [(text("vendor", "sluice"), 63), (text("product", "agent-events"), 63), (text("version", ""), 31)]
+        for (text, max) in
+            [(text("vendor", "sluice"), 63), (text("product", "agent-events"), 63), (text("version", ""), 31)]
         {
             header(&text, max, &mut prefix);
             prefix.push('|');
