@@ -270,8 +270,9 @@ impl CallFailure {
         &self.reason
     }
 
-    /// Whether the call was interrupted at its deadline: the one failure that
-    /// a loaded machine, not the plugin and its input, may have caused. A trap
+    /// Whether the call was interrupted at its deadline (of CPU, or its wall
+    /// ceiling): the one failure that a first call's warm-up or a starved
+    /// thread, not the plugin and its input, may have caused. A trap
     /// or running out of memory happens again on the same input.
     pub fn overran_deadline(&self) -> bool {
         self.overran

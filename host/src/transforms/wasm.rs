@@ -4,7 +4,8 @@
 //! a deadline overrun or memory exhaustion fails that batch only: its events
 //! go to the dead-letter output with the reason and the instance is replaced.
 //! A deadline overrun is first retried once on a fresh instance, because a
-//! loaded machine, not the plugin, may be what made the call slow.
+//! first call's warm-up (a regex's lazy DFA) or a starved thread, not the
+//! plugin, may be what made the call slow.
 //! After `max_failures` failures in a row the plugin is quarantined: its
 //! events are dead-lettered without calling it, while the rest of the router
 //! runs on.
