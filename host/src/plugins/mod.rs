@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod cache;
 pub mod check;
 pub mod contract;
+pub mod deadline;
 pub mod file;
 pub mod guest_text;
 pub mod registry;

@@ -3,14 +3,16 @@
 //! One wasmtime [`Engine`] serves the process. Each plugin file becomes one
 //! compiled component (cached on disk, see [`super::cache`]) and one
 //! pre-linked `InstancePre`; each worker owns an [`Instance`] in its own
-//! `Store`, so the hot path takes no locks. Every call runs under an epoch
-//! deadline and a memory cap; a trap poisons only its `Store`, which the
-//! caller replaces from the same `InstancePre` in microseconds. Whatever text
-//! the guest hands back as a message is cut by [`guest_text::bounded`].
+//! `Store`, so the hot path takes no locks. Every call runs under a deadline
+//! of CPU time (epoch interruption, see [`super::deadline`]) and a memory
+//! cap; a trap poisons only its `Store`, which the caller replaces from the
+//! same `InstancePre` in microseconds. Whatever text the guest hands back as
+//! a message is cut by [`guest_text::bounded`].
 
 use super::cache;
+use super::deadline::{CallClock, TICK};
 use super::guest_text;
-use super::sandbox::{GuestOutput, HostState, MemoryLimiter};
+use super::sandbox::{self, GuestOutput, HostState, MemoryLimiter};
 use anyhow::{Context, anyhow};
 use std::fmt;
 use std::path::PathBuf;
@@ -26,13 +28,10 @@ pub(crate) mod bindings {
 
 pub use bindings::Outcome;
 
-/// How often the epoch advances; deadlines are whole ticks.
-const TICK: Duration = Duration::from_millis(10);
-
 /// Per-instance limits, from a transform's `limits` table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Wall-clock budget of one `process` call.
+    /// CPU-time budget of one call (see [`super::deadline`]).
     pub deadline: Duration,
     /// Cap on the instance's linear memory.
     pub memory_bytes: usize,
@@ -76,6 +75,9 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(anyhow::Error::from)
             .context("linking the sandboxed WASI imports")?;
+        sandbox::bound_clock_waits(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("bounding the sandbox's clock waits")?;
         bindings::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
             .context("linking the sluice:plugin imports")?;
@@ -211,17 +213,18 @@ impl Plugin {
     /// `component` tags the plugin's log lines (the transform id).
     pub fn instantiate(&self, component: &str, config_json: &str, limits: Limits) -> anyhow::Result<Instance> {
         let output = GuestOutput::default();
-        let state = HostState::new(component, MemoryLimiter::new(limits.memory_bytes), output.clone());
+        let limiter = MemoryLimiter::new(limits.memory_bytes);
+        let state = HostState::new(component, limiter, CallClock::new(limits.deadline), output.clone());
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limiter);
-        store.epoch_deadline_trap();
-        store.set_epoch_deadline(deadline_ticks(limits.deadline));
+        store.epoch_deadline_callback(|mut store| Ok(store.data_mut().clock.on_epoch()));
+        start_call(&mut store);
         let bindings = self
             .pre
             .instantiate(&mut store)
             .map_err(|err| anyhow!(describe_failure(&err, store.data(), &output, limits)))
             .with_context(|| format!("instantiating plugin `{}`", self.name))?;
-        store.set_epoch_deadline(deadline_ticks(limits.deadline));
+        start_call(&mut store);
         let result = bindings.call_configure(&mut store, config_json);
         output.forward_to_log(component, &self.name);
         match result {
@@ -245,9 +248,10 @@ impl Plugin {
     }
 }
 
-fn deadline_ticks(deadline: Duration) -> u64 {
-    // One extra tick: the current one may be almost over.
-    (deadline.as_millis() as u64).div_ceil(TICK.as_millis() as u64) + 1
+/// Start the deadline of a call about to be made on this thread.
+fn start_call(store: &mut Store<HostState>) {
+    let ticks = store.data_mut().clock.start();
+    store.set_epoch_deadline(ticks);
 }
 
 /// Why a call failed; the text becomes the dead-letter reason.
@@ -266,8 +270,9 @@ impl CallFailure {
         &self.reason
     }
 
-    /// Whether the call was interrupted at its deadline: the one failure that
-    /// a loaded machine, not the plugin and its input, may have caused. A trap
+    /// Whether the call was interrupted at its deadline (of CPU, or its wall
+    /// ceiling): the one failure that a first call's warm-up or a starved
+    /// thread, not the plugin and its input, may have caused. A trap
     /// or running out of memory happens again on the same input.
     pub fn overran_deadline(&self) -> bool {
         self.overran
@@ -294,7 +299,7 @@ impl Instance {
     ///
     /// After an error the instance is poisoned and must be replaced.
     pub fn process(&mut self, batch: &[String]) -> Result<Vec<Outcome>, CallFailure> {
-        self.store.set_epoch_deadline(deadline_ticks(self.limits.deadline));
+        start_call(&mut self.store);
         let result = self.bindings.call_process(&mut self.store, batch);
         let component = self.store.data().component().to_owned();
         match result {
@@ -346,6 +351,12 @@ fn interrupted(err: &wasmtime::Error, state: &HostState) -> bool {
 fn describe_failure(err: &wasmtime::Error, state: &HostState, output: &GuestOutput, limits: Limits) -> String {
     let mut reason = if state.limiter.exceeded() {
         format!("exceeded its memory limit of {} MiB", limits.memory_bytes >> 20)
+    } else if interrupted(err, state) && state.clock.cut_at_ceiling() {
+        format!(
+            "exceeded its deadline of {} ms (ended at its wall-clock ceiling of {} ms: it waited, or its thread was starved)",
+            limits.deadline.as_millis(),
+            state.clock.ceiling().as_millis()
+        )
     } else if interrupted(err, state) {
         format!("exceeded its deadline of {} ms", limits.deadline.as_millis())
     } else if let Some(trap) = err.downcast_ref::<Trap>() {
@@ -357,4 +368,108 @@ fn describe_failure(err: &wasmtime::Error, state: &HostState, output: &GuestOutp
         reason.push_str(&format!(" (plugin output: {})", guest_text::bounded(tail)));
     }
     reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::deadline::thread_cpu_time;
+    use std::sync::OnceLock;
+
+    fn misbehave(deadline_ms: u64) -> Instance {
+        static PLUGIN: OnceLock<(Runtime, Plugin)> = OnceLock::new();
+        let (_, plugin) = PLUGIN.get_or_init(|| {
+            let runtime = Runtime::new(None).expect("runtime");
+            let path = format!("{}/misbehave.wasm", env!("SLUICE_TEST_PLUGINS"));
+            let bytes = std::fs::read(&path).expect("test plugin built by build.rs");
+            let plugin = runtime.load("misbehave", &bytes).expect("plugin loads");
+            (runtime, plugin)
+        });
+        let limits = Limits { deadline: Duration::from_millis(deadline_ms), ..Limits::default() };
+        plugin.instantiate("t", "{}", limits).expect("instance")
+    }
+
+    /// Run one event through a fresh instance: the result, the wall time and
+    /// the CPU time of this thread (the call runs on it).
+    fn call(deadline_ms: u64, message: &str) -> (Result<Vec<Outcome>, CallFailure>, Duration, Duration) {
+        let mut instance = misbehave(deadline_ms);
+        let (wall, cpu) = (Instant::now(), thread_cpu_time());
+        let result = instance.process(&[format!(r#"{{"message":"{message}"}}"#)]);
+        (result, wall.elapsed(), thread_cpu_time() - cpu)
+    }
+
+    /// A plugin waiting in a WASI clock wait uses no CPU: its wall time, three
+    /// deadlines long, is not held against it.
+    #[test]
+    fn a_wait_that_uses_no_cpu_is_not_cut_by_the_deadline() {
+        let (result, wall, cpu) = call(50, "SLEEP:150");
+        assert!(matches!(result.as_deref(), Ok([Outcome::Keep(None)])), "{result:?}");
+        assert!(wall >= Duration::from_millis(150), "the plugin slept: {wall:?}");
+        assert!(cpu < Duration::from_millis(50), "and used little CPU: {cpu:?}");
+    }
+
+    /// Past the wall-clock ceiling (ten deadlines) a call ends however little
+    /// CPU it used, even in the middle of a wait.
+    #[test]
+    fn a_wait_past_the_wall_ceiling_is_cut_there() {
+        let (result, wall, _) = call(20, "SLEEP:3000");
+        let failure = result.expect_err("the wait is cut");
+        assert!(failure.overran_deadline(), "{failure}");
+        assert!(failure.reason().contains("exceeded its deadline of 20 ms"), "{failure}");
+        assert!(wall >= Duration::from_millis(200), "not before the ceiling: {wall:?}");
+        assert!(wall < Duration::from_millis(1500), "at the ceiling, not at the end of the wait: {wall:?}");
+    }
+
+    /// A busy loop is cut once it has used its deadline of CPU, and soon after.
+    #[test]
+    fn a_busy_loop_is_cut_after_its_deadline_of_cpu() {
+        let (result, wall, cpu) = call(100, "LOOP");
+        let failure = result.expect_err("the loop is cut");
+        assert!(failure.overran_deadline(), "{failure}");
+        assert_eq!(failure.reason(), "plugin `misbehave` exceeded its deadline of 100 ms");
+        assert!(cpu >= Duration::from_millis(100), "it had its whole deadline of CPU: {cpu:?}");
+        assert!(cpu < Duration::from_millis(300), "and not much more: {cpu:?}");
+        assert!(wall < Duration::from_millis(1000), "{wall:?}");
+    }
+
+    /// A thread that gets half a core (pinned to one CPU with a spinning
+    /// neighbour) still gets its whole deadline of CPU: the loop is cut after
+    /// about twice the deadline of wall time, not after one.
+    #[test]
+    fn a_starved_thread_gets_its_whole_deadline_of_cpu() {
+        let cpu_set = |cpu: usize| {
+            // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes inside it.
+            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            unsafe { libc::CPU_SET(cpu, &mut set) };
+            set
+        };
+        let pin = |set: &libc::cpu_set_t| {
+            // SAFETY: pid 0 is the calling thread; `set` is a valid cpu_set_t.
+            let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) };
+            assert_eq!(rc, 0, "pinning the thread: {}", std::io::Error::last_os_error());
+        };
+        // SAFETY: sched_getcpu has no preconditions.
+        let cpu = unsafe { libc::sched_getcpu() } as usize;
+        let spinning = Arc::new(AtomicBool::new(true));
+        let neighbour = {
+            let spinning = spinning.clone();
+            std::thread::spawn(move || {
+                pin(&cpu_set(cpu));
+                while spinning.load(Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        };
+        pin(&cpu_set(cpu));
+        let mut instance = misbehave(100);
+        let (wall, cpu) = (Instant::now(), thread_cpu_time());
+        let result = instance.process(&[r#"{"message":"LOOP"}"#.to_owned()]);
+        let (wall, cpu) = (wall.elapsed(), thread_cpu_time() - cpu);
+        spinning.store(false, Ordering::Relaxed);
+        neighbour.join().unwrap();
+        let failure = result.expect_err("the loop is cut");
+        assert!(failure.overran_deadline(), "{failure}");
+        assert!(cpu >= Duration::from_millis(100), "it had its whole deadline of CPU: {cpu:?}");
+        assert!(wall >= Duration::from_millis(150), "which took more wall time on half a core: {wall:?}");
+    }
 }

@@ -4,12 +4,15 @@
 //! Rust's std, Python and JavaScript components import WASI interfaces even
 //! when a plugin never uses them, so the host links WASI 0.2 but grants no
 //! preopened directories, no environment, no arguments, no sockets, and
-//! clocks frozen at the epoch (the contract grants no clock). Random numbers
+//! clocks frozen at the epoch (the contract grants no clock). A guest may
+//! still wait on the monotonic clock (a `sleep`), but no longer than its
+//! call's wall-clock ceiling (see [`super::deadline`]). Random numbers
 //! stay available because language runtimes seed their hash tables with them.
 //! Whatever the guest prints goes to the router's log, and the last line
 //! printed (a Rust panic message, a Python traceback) is quoted in the reason
 //! of a failed batch.
 
+use super::deadline::CallClock;
 use super::runtime::bindings::sluice::plugin::log::{self, Level};
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -17,20 +20,24 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use wasmtime::ResourceLimiter;
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::clocks::{WasiClocksCtxView, WasiClocksView};
+use wasmtime_wasi::p2::DynPollable;
+use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 /// The data of one plugin instance's `Store`.
 pub struct HostState {
     component: Arc<str>,
     pub(super) limiter: MemoryLimiter,
+    pub(super) clock: CallClock,
     wasi: WasiCtx,
     table: ResourceTable,
 }
 
 impl HostState {
-    pub fn new(component: &str, limiter: MemoryLimiter, output: GuestOutput) -> Self {
+    pub fn new(component: &str, limiter: MemoryLimiter, clock: CallClock, output: GuestOutput) -> Self {
         let wasi = WasiCtxBuilder::new()
             .stdout(output.clone())
             .stderr(output)
@@ -40,7 +47,7 @@ impl HostState {
             .wall_clock(FrozenClock)
             .monotonic_clock(FrozenClock)
             .build();
-        HostState { component: component.into(), limiter, wasi, table: ResourceTable::new() }
+        HostState { component: component.into(), limiter, clock, wasi, table: ResourceTable::new() }
     }
 
     /// The transform that runs this instance.
@@ -52,6 +59,57 @@ impl HostState {
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// Replace the WASI monotonic clock's waits in `linker` (after WASI was
+/// linked) with waits that end at the current call's wall-clock ceiling: the
+/// epoch deadline interrupts only the guest's own code, never a wait in the
+/// host, so without this a guest could hold its worker for as long as it
+/// asked to sleep.
+pub fn bound_clock_waits(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let linked = monotonic_clock::add_to_linker::<HostState, BoundedWaits>(linker, |state| BoundedWaitsView {
+        wall_left: state.clock.wall_left(),
+        clocks: state.clocks(),
+    });
+    linker.allow_shadowing(false);
+    linked
+}
+
+struct BoundedWaits;
+
+impl HasData for BoundedWaits {
+    type Data<'a> = BoundedWaitsView<'a>;
+}
+
+struct BoundedWaitsView<'a> {
+    clocks: WasiClocksCtxView<'a>,
+    wall_left: Duration,
+}
+
+impl BoundedWaitsView<'_> {
+    fn bounded(&self, nanos: u64) -> u64 {
+        nanos.min(self.wall_left.as_nanos().try_into().unwrap_or(u64::MAX))
+    }
+}
+
+impl monotonic_clock::Host for BoundedWaitsView<'_> {
+    fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
+        self.clocks.now()
+    }
+
+    fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
+        self.clocks.resolution()
+    }
+
+    fn subscribe_instant(&mut self, when: monotonic_clock::Instant) -> wasmtime::Result<Resource<DynPollable>> {
+        let wait = when.saturating_sub(self.clocks.now()?);
+        self.clocks.subscribe_duration(self.bounded(wait))
+    }
+
+    fn subscribe_duration(&mut self, wait: monotonic_clock::Duration) -> wasmtime::Result<Resource<DynPollable>> {
+        self.clocks.subscribe_duration(self.bounded(wait))
     }
 }
 

@@ -12,7 +12,8 @@
 //! and is kept by a fresh one: a call that overruns its deadline once and
 //! succeeds when the host retries it on a fresh instance, as a call slowed by
 //! a loaded machine does. `WARMED` fails its event with how many empty
-//! batches this instance was given before it.
+//! batches this instance was given before it. `SLEEP:<ms>` sleeps that long
+//! (a WASI clock wait: wall time that uses no CPU) and keeps the event.
 
 use serde_json::Value;
 use sluice_plugin::{Outcome, Plugin, export_plugin};
@@ -94,6 +95,10 @@ impl Plugin for Misbehave {
         }
         if event.contains("NOTOBJECT") {
             return Outcome::Replace(r#"["NOTOBJECT", {"a": 1}]"#.to_owned());
+        }
+        if let Some(ms) = argument(event, "SLEEP:").and_then(|ms| ms.parse().ok()) {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            return Outcome::Keep;
         }
         if let Some(escape) = attempt_escape(event) {
             return Outcome::Fail(escape);
