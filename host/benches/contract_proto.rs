@@ -24,6 +24,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
+use sluice::plugins::deadline::CallClock;
 use sluice::plugins::sandbox::{GuestOutput, HostState, MemoryLimiter};
 use sluice::plugins::{BUILTIN, Instance, Limits, Outcome, Runtime};
 use sluice::sources::Origin;
@@ -131,7 +132,9 @@ fn engine() -> Engine {
 }
 
 fn store(engine: &Engine) -> Store<HostState> {
-    let mut store = Store::new(engine, HostState::new("cef", MemoryLimiter::new(64 << 20), GuestOutput::default()));
+    let clock = CallClock::new(std::time::Duration::from_secs(10));
+    let state = HostState::new("cef", MemoryLimiter::new(64 << 20), clock, GuestOutput::default());
+    let mut store = Store::new(engine, state);
     // No ticker runs here; the epoch checks in the code still cost what they cost.
     store.set_epoch_deadline(1 << 40);
     store
