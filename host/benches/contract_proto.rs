@@ -1,6 +1,6 @@
-//! Contract 0.3, round 1 of the design comparison (issue 13): P1's `cef`
-//! stage through today's contract (0.2, a `list<string>` of event texts)
-//! and through two prototype worlds (`bench/contract-proto/wit/proto.wit`),
+//! Contract 0.3, rounds 1 and 2 of the design comparison (issue 13): P1's
+//! `cef` stage through today's contract (0.2, a `list<string>` of event
+//! texts) and through three prototype worlds (`bench/contract-proto/wit/proto.wit`),
 //! counting the host's side of each (building the buffer, the index or the
 //! projection) as well as the call.
 //!
@@ -10,7 +10,14 @@
 //!   without a scan;
 //! - design B, `projected`: the guest declares its paths at configure; the
 //!   host extracts just those values (strings decoded) into one `list<u8>`
-//!   at fixed slots.
+//!   at fixed slots;
+//! - round 2, A + slots (`slotted`): A's one buffer, with the paths the
+//!   guest declares at configure placed at fixed slots of the host's index
+//!   (offset, length, kind into the text), so the guest does no lookup and
+//!   the host copies no values.
+//!
+//! `v0.2/call-noop` calls a 0.2 plugin that keeps every event unread: 0.2's
+//! boundary alone.
 //!
 //! The guests (`bench/contract-proto/`) are built for wasm32-wasip2 when the
 //! bench starts; their lines are asserted equal, byte for byte, to the real
@@ -26,7 +33,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use sluice::plugins::deadline::CallClock;
 use sluice::plugins::sandbox::{GuestOutput, HostState, MemoryLimiter};
-use sluice::plugins::{Instance, Outcome, Runtime};
+use sluice::plugins::{Instance, Limits, Outcome, Runtime};
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -42,6 +49,9 @@ mod indexed {
 }
 mod projected {
     wasmtime::component::bindgen!({ path: "../bench/contract-proto/wit", world: "projected" });
+}
+mod slotted {
+    wasmtime::component::bindgen!({ path: "../bench/contract-proto/wit", world: "slotted" });
 }
 
 /// How deep design A's index lists members (`agent.id` is depth 2).
@@ -150,6 +160,26 @@ impl Projected {
 
     fn process(&mut self, batch: &ProjectedBatch) -> Vec<projected::Outcome> {
         self.guest.call_process(&mut self.store, &batch.values, &batch.ends, &batch.kinds).expect("call")
+    }
+}
+
+struct Slotted {
+    store: Store<HostState>,
+    guest: slotted::Slotted,
+    slots: Slots,
+}
+
+impl Slotted {
+    fn new(engine: &Engine, wasm: &Path, config: &str) -> Slotted {
+        let component = Component::from_file(engine, wasm).expect("compile the slotted guest");
+        let mut store = store(engine);
+        let guest = slotted::Slotted::instantiate(&mut store, &component, &linker(engine)).expect("instantiate");
+        let paths = guest.call_configure(&mut store, config).expect("call").expect("configure");
+        Slotted { store, guest, slots: Slots::new(&paths) }
+    }
+
+    fn process(&mut self, batch: &SlottedBatch) -> Vec<slotted::Outcome> {
+        self.guest.call_process(&mut self.store, &batch.text, &batch.ends, &batch.slots).expect("call")
     }
 }
 
@@ -480,6 +510,85 @@ impl ProjectedBatch {
     }
 }
 
+// ------------------------------------ round 2, A + B: declared paths as slots
+
+/// The declared paths: a small open-addressed table from path hash to slot,
+/// so placing an index entry at its slot is one probe, not a search.
+struct Slots {
+    count: usize,
+    /// (hash, slot + 1); 0 marks an empty bucket.
+    table: Vec<(u32, u32)>,
+}
+
+impl Slots {
+    fn new(paths: &[String]) -> Slots {
+        let size = (paths.len() * 4).next_power_of_two();
+        let mut table = vec![(0, 0); size];
+        for (slot, path) in paths.iter().enumerate() {
+            let hash = fnv(FNV_BASIS, path.as_bytes());
+            let mut at = hash as usize & (size - 1);
+            while table[at].1 != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            table[at] = (hash, slot as u32 + 1);
+        }
+        Slots { count: paths.len(), table }
+    }
+
+    fn slot(&self, hash: u32) -> Option<usize> {
+        let mask = self.table.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            match self.table[at] {
+                (_, 0) => return None,
+                (h, slot) if h == hash => return Some(slot as usize - 1),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct SlottedBatch {
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    slots: Vec<u32>,
+    /// Scratch: one event's index.
+    entries: Vec<u32>,
+}
+
+impl SlottedBatch {
+    fn build(events: &[String], slots: &Slots) -> SlottedBatch {
+        let mut batch = SlottedBatch::default();
+        batch.fill(events, slots);
+        batch
+    }
+
+    /// Copy each text, index it (the scanner) and place each declared
+    /// path's entry at its slot; the values stay in the text.
+    fn fill(&mut self, events: &[String], slots: &Slots) {
+        self.text.clear();
+        self.ends.clear();
+        self.slots.clear();
+        for event in events {
+            let base = self.text.len();
+            self.text.extend_from_slice(event.as_bytes());
+            self.ends.push(self.text.len() as u32);
+            self.entries.clear();
+            scan_object(event.as_bytes(), 0, base, None, DEPTH, &mut self.entries);
+            let first = self.slots.len();
+            self.slots.resize(first + slots.count * 3, 0);
+            // Entries in text order, so a repeated name's last value wins, as in serde_json.
+            for entry in self.entries.chunks_exact(4) {
+                if let Some(slot) = slots.slot(entry[0]) {
+                    let at = first + slot * 3;
+                    self.slots[at..at + 3].copy_from_slice(&[entry[1], entry[2], entry[3] + 1]);
+                }
+            }
+        }
+    }
+}
+
 // ------------------------------------------------------------------ the bench
 
 fn lines_of<O>(outcomes: Vec<O>, emitted: impl Fn(O) -> Option<String>) -> Vec<String> {
@@ -510,6 +619,8 @@ fn contract_proto(c: &mut Criterion) {
     let mut a_noop = Indexed::new(&engine, &guests.join("proto_cef_indexed.wasm"), &noop);
     let mut b = Projected::new(&engine, &guests.join("proto_cef_projected.wasm"), &cef_config);
     let mut b_noop = Projected::new(&engine, &guests.join("proto_cef_projected.wasm"), &noop);
+    let mut h = Slotted::new(&engine, &guests.join("proto_cef_slotted.wasm"), &cef_config);
+    let mut h_noop = Slotted::new(&engine, &guests.join("proto_cef_slotted.wasm"), &noop);
 
     // Byte for byte what the real plugin writes, with either parser.
     for parser in [Parser::Serde, Parser::Scan] {
@@ -534,14 +645,40 @@ fn contract_proto(c: &mut Criterion) {
         })
         .collect();
     assert_eq!(lines, reference, "design B's lines differ from the cef plugin's");
+    let lines: Vec<String> = batches
+        .iter()
+        .flat_map(|batch| {
+            lines_of(h.process(&SlottedBatch::build(batch, &h.slots)), |o| match o {
+                slotted::Outcome::Emit(line) => Some(line),
+                _ => None,
+            })
+        })
+        .collect();
+    assert_eq!(lines, reference, "the hybrid's (A + slots) lines differ from the cef plugin's");
     let bytes: usize = input.iter().map(String::len).sum();
     eprintln!(
-        "contract_proto: {} events, {} bytes of event JSON on average; A's lines and B's equal cef's",
+        "contract_proto: {} events, {} bytes of event JSON on average; the lines of A, B and A + slots equal cef's",
         input.len(),
         bytes / input.len()
     );
 
     let mut v02 = instance(&runtime, "cef", &cef_config);
+    // 0.2's boundary alone: a plugin that keeps every event unread, loaded
+    // and called through the router's own runtime like `cef`.
+    let noop_wasm = std::fs::read(guests.join("proto_noop_v02.wasm")).expect("read the no-op 0.2 guest");
+    let mut v02_noop = runtime
+        .load("noop", &noop_wasm)
+        .expect("the no-op 0.2 guest loads")
+        .instantiate("noop", "{}", Limits::default())
+        .expect("starts");
+    assert!(
+        batches.iter().all(|batch| v02_noop
+            .process(batch)
+            .expect("plugin call succeeds")
+            .iter()
+            .all(|o| matches!(o, Outcome::Keep(None)))),
+        "the no-op 0.2 guest keeps every event"
+    );
     let mut group = c.benchmark_group("contract_proto");
     group.throughput(Throughput::Elements(BATCH as u64));
     let id = |name: &str| BenchmarkId::new(name, BATCH);
@@ -549,6 +686,9 @@ fn contract_proto(c: &mut Criterion) {
     let mut next = batches.iter().cycle();
     group.bench_function(id("v0.2/total"), |bench| {
         bench.iter(|| v02.process(next.next().expect("cycle")).expect("plugin call succeeds"))
+    });
+    group.bench_function(id("v0.2/call-noop"), |bench| {
+        bench.iter(|| v02_noop.process(next.next().expect("cycle")).expect("plugin call succeeds"))
     });
 
     // Design A: the host's index alone (each parser), the call alone, the boundary alone, all of it.
@@ -580,6 +720,21 @@ fn contract_proto(c: &mut Criterion) {
         bench.iter(|| {
             scratch.fill(next.next().expect("cycle"), &paths);
             b.process(&scratch)
+        })
+    });
+
+    // Round 2, A + slots: the same four.
+    let mut scratch = SlottedBatch::default();
+    let slots = Slots { count: h.slots.count, table: h.slots.table.clone() };
+    group.bench_function(id("AS/host-slots"), |bench| bench.iter(|| scratch.fill(next.next().expect("cycle"), &slots)));
+    let built: Vec<SlottedBatch> = batches.iter().map(|batch| SlottedBatch::build(batch, &slots)).collect();
+    let mut next_built = built.iter().cycle();
+    group.bench_function(id("AS/call"), |bench| bench.iter(|| h.process(next_built.next().expect("cycle"))));
+    group.bench_function(id("AS/call-noop"), |bench| bench.iter(|| h_noop.process(next_built.next().expect("cycle"))));
+    group.bench_function(id("AS/total"), |bench| {
+        bench.iter(|| {
+            scratch.fill(next.next().expect("cycle"), &slots);
+            h.process(&scratch)
         })
     });
     group.finish();
