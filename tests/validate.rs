@@ -199,3 +199,35 @@ fn plugin_check_fails_on_replacements_the_router_would_dead_letter() {
     assert!(stdout.contains("event 2: INVALID: plugin `misbehave` returned JSON that is not an object"), "{stdout}");
     assert!(stdout.contains("2 invalid"), "{stdout}");
 }
+
+/// `validate` cannot know what will hold a port at deploy time, but it can
+/// say what holds it now: an address another process listens on is a
+/// warning (the config is still valid, exit 0), since `sluice run` would
+/// fail to start there.
+#[test]
+fn an_address_in_use_now_is_a_warning() {
+    let scratch = Scratch::new();
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = held.local_addr().unwrap();
+    let config = scratch.write(
+        "busy.toml",
+        &format!(
+            "data_dir = \"{}\"\n[sources.net]\ntype = \"syslog\"\nmode = \"tcp\"\naddress = \"{address}\"\n\
+             [sinks.out]\ntype = \"stdout\"\ninputs = [\"net\"]\n",
+            scratch.path("data").display()
+        ),
+    );
+    let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: sources.net.address: {address} (tcp) is in use by another process now; `sluice run` would fail to start"
+        )),
+        "{stderr}"
+    );
+
+    drop(held);
+    let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"), "a free address is no warning");
+}

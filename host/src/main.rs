@@ -53,6 +53,7 @@ enum Command {
     },
     /// Check a config: every error is listed with its table and key, and
     /// every plugin is loaded and initialised. Exits 1 if anything is wrong.
+    /// A listen address another process holds now is a warning (exit 0).
     Validate {
         /// The TOML config to check (the embedded default when omitted).
         #[arg(long, short, value_name = "FILE")]
@@ -190,6 +191,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(topology) => topology,
                 Err(errors) => return Ok(report_errors(&errors)),
             };
+            for warning in topology.warnings() {
+                eprintln!("warning: {warning}");
+            }
             println!("configuration is valid\n{}", topology.describe());
             Ok(ExitCode::SUCCESS)
         }

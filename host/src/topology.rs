@@ -142,6 +142,12 @@ impl Topology {
         self.metrics.clone()
     }
 
+    /// What the machine says about the config now (a listen address in use),
+    /// for `sluice validate` to warn about.
+    pub fn warnings(&self) -> Vec<String> {
+        self.config.sources.iter().flat_map(|(id, source)| source.warnings(&format!("sources.{id}"))).collect()
+    }
+
     /// A readable outline of the graph, for `sluice validate`.
     pub fn describe(&self) -> String {
         let mut out = String::new();

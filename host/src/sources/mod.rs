@@ -62,8 +62,11 @@ pub struct SourceContext {
 }
 
 impl SourceContext {
-    /// Send one event that could not become a normal one (an oversized line,
-    /// a broken frame) to the dead-letter output with `reason`.
+    /// Send one event that could not become a normal one (a file or stdin
+    /// line over the size limit) to the dead-letter output with `reason`, as
+    /// evidence: it waits for room in a full dead letter rather than being
+    /// dropped. (The syslog source reports runs of bad frames apart, as
+    /// droppable parse errors.)
     pub async fn reject(&self, event: Event, reason: String) {
         self.metrics.received(1);
         self.dead_letter.send(&self.metrics, &crate::event::Batch::new(Vec::new()), vec![(event, reason)]).await;
@@ -71,6 +74,19 @@ impl SourceContext {
 }
 
 impl SourceConfig {
+    /// What the machine says about this source now, as warnings (the config
+    /// itself may be fine): a listen address another process holds.
+    pub fn warnings(&self, at: &str) -> Vec<String> {
+        match self {
+            SourceConfig::Syslog(config) if config.address_in_use() => vec![format!(
+                "{at}.address: {} ({}) is in use by another process now; `sluice run` would fail to start",
+                config.address,
+                if config.mode == syslog::Mode::Udp { "udp" } else { "tcp" }
+            )],
+            _ => Vec::new(),
+        }
+    }
+
     /// Report every problem with this source's settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         match self {

@@ -91,6 +91,18 @@ const DEFAULT_RECEIVE_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
 impl SyslogSourceConfig {
     /// Report every problem with these settings.
+    /// Whether another process holds this source's address now. Not a config
+    /// error (what holds a port at deploy time is unknown), but `validate`
+    /// says so, since `run` would then fail to start.
+    pub fn address_in_use(&self) -> bool {
+        let Ok(address) = self.address.parse::<SocketAddr>() else { return false };
+        let refused = match self.mode {
+            Mode::Udp => std::net::UdpSocket::bind(address).err(),
+            Mode::Tcp | Mode::Tls => std::net::TcpListener::bind(address).err(),
+        };
+        refused.is_some_and(|err| err.kind() == std::io::ErrorKind::AddrInUse)
+    }
+
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         if let Err(err) = self.address.parse::<SocketAddr>() {
             errors.push(ConfigError::new(
