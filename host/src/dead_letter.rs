@@ -19,6 +19,7 @@
 
 use crate::ack::Finaliser;
 use crate::event::{Batch, Event};
+use crate::file_identity::FileId;
 use crate::metrics::ComponentMetrics;
 use anyhow::Context;
 use serde::Serialize;
@@ -354,19 +355,13 @@ impl Writer {
     /// truncated).
     async fn follow_the_path(&mut self) -> anyhow::Result<()> {
         let open = self.file.metadata().await.context("reading the dead-letter file's size")?;
-        let named = tokio::fs::metadata(&self.settings.path).await.ok();
-        #[cfg(unix)]
-        let moved = {
-            use std::os::unix::fs::MetadataExt;
-            named.is_none_or(|named| (named.dev(), named.ino()) != (open.dev(), open.ino()))
-        };
-        #[cfg(not(unix))]
-        let moved = named.is_none();
-        if moved {
+        // A path that cannot be read is taken as moved: opening it again
+        // says what is wrong, if anything is.
+        if FileId::of(&open).named_by(&self.settings.path).await.unwrap_or(false) {
+            self.size = open.len();
+        } else {
             self.file = open_owner_only(&self.settings.path).await?;
             self.size = self.file.metadata().await.map(|m| m.len()).unwrap_or(0);
-        } else {
-            self.size = open.len();
         }
         Ok(())
     }

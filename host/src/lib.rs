@@ -14,6 +14,7 @@ pub mod dead_letter;
 pub mod demo;
 pub mod event;
 pub mod fanout;
+pub mod file_identity;
 pub mod log_limit;
 pub mod metrics;
 pub mod plugins;

@@ -71,14 +71,6 @@ impl LogLimit {
     }
 }
 
-/// Log "suppressed N similar" before a line that got through, when some
-/// were held back.
-pub fn report_suppressed(component: &str, kind: &str, suppressed: u64) {
-    if suppressed > 0 {
-        tracing::warn!(component, kind, suppressed, "suppressed {suppressed} similar log lines");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

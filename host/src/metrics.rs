@@ -1,7 +1,7 @@
 //! The router's internal events: each one is a counter and a log line emitted
 //! together, so that metrics and logs never disagree.
 
-use crate::log_limit::{LogLimit, report_suppressed};
+use crate::log_limit::LogLimit;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -90,8 +90,7 @@ impl ComponentMetrics {
     /// `kind` and window (see [`LogLimit`]).
     pub fn error_limited(&self, kind: &'static str, what: &str, err: &dyn std::fmt::Display) {
         self.errors.fetch_add(1, Ordering::Relaxed);
-        if let Some(suppressed) = self.log_limit.allow(kind) {
-            report_suppressed(&self.id, kind, suppressed);
+        if self.may_log(kind) {
             tracing::error!(component = %self.id, error = %err, "{what}");
         }
     }
@@ -101,8 +100,7 @@ impl ComponentMetrics {
     pub fn dead_lettered_limited(&self, kind: &'static str, n: u64, reason: &str) {
         if n > 0 {
             self.dead_lettered.fetch_add(n, Ordering::Relaxed);
-            if let Some(suppressed) = self.log_limit.allow(kind) {
-                report_suppressed(&self.id, kind, suppressed);
+            if self.may_log(kind) {
                 tracing::warn!(component = %self.id, events = n, %reason, "events sent to the dead-letter output");
             }
         }
@@ -114,11 +112,20 @@ impl ComponentMetrics {
     pub fn dropped_limited(&self, kind: &'static str, n: u64, what: &str) {
         if n > 0 {
             self.dropped.fetch_add(n, Ordering::Relaxed);
-            if let Some(suppressed) = self.log_limit.allow(kind) {
-                report_suppressed(&self.id, kind, suppressed);
+            if self.may_log(kind) {
                 tracing::warn!(component = %self.id, events = n, "{what}");
             }
         }
+    }
+
+    /// Whether a line of `kind` may be logged now; when it may, the lines of
+    /// that kind held back since the last one are reported first.
+    fn may_log(&self, kind: &'static str) -> bool {
+        let Some(suppressed) = self.log_limit.allow(kind) else { return false };
+        if suppressed > 0 {
+            tracing::warn!(component = %self.id, kind, suppressed, "suppressed {suppressed} similar log lines");
+        }
+        true
     }
 
     /// A new plugin version was swapped in.

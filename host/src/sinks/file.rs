@@ -9,10 +9,10 @@
 
 use super::{LineOutput, SinkContext, write_lines};
 use crate::config::{ConfigError, check_writable_file};
+use crate::file_identity::FileId;
 use crate::metrics::ComponentMetrics;
 use anyhow::Context;
 use serde::Deserialize;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -59,11 +59,11 @@ async fn write_to(path: PathBuf, ctx: SinkContext, check_every: Duration) -> any
     write_lines(ctx, &mut file, &what).await
 }
 
-/// A file and the (device, inode) that identify it, which survive renames.
-async fn open_identified(path: &Path) -> anyhow::Result<(tokio::fs::File, (u64, u64))> {
+/// A file opened for appending, and its identity.
+async fn open_identified(path: &Path) -> anyhow::Result<(tokio::fs::File, FileId)> {
     let file = open_append(path).await?;
     let meta = file.metadata().await.with_context(|| format!("reading the metadata of {}", path.display()))?;
-    Ok((file, (meta.dev(), meta.ino())))
+    Ok((file, FileId::of(&meta)))
 }
 
 /// The file a sink appends to, opened again when its path names another
@@ -71,8 +71,7 @@ async fn open_identified(path: &Path) -> anyhow::Result<(tokio::fs::File, (u64, 
 struct LogFile {
     path: PathBuf,
     file: tokio::fs::File,
-    /// (device, inode) of `file`.
-    identity: (u64, u64),
+    identity: FileId,
     id: Arc<str>,
     metrics: Arc<ComponentMetrics>,
     check_every: Duration,
@@ -103,22 +102,13 @@ impl LogFile {
             Err(err) => self.metrics.error(&format!("reopening its file {why}"), &format!("{err:#}")),
         }
     }
-
-    /// Whether the path still names the open file (not when it is gone).
-    async fn path_names_open_file(&self) -> std::io::Result<bool> {
-        match tokio::fs::metadata(&self.path).await {
-            Ok(meta) => Ok((meta.dev(), meta.ino()) == self.identity),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(err) => Err(err),
-        }
-    }
 }
 
 impl LineOutput for LogFile {
     async fn write_batch(&mut self, lines: &[u8]) -> std::io::Result<()> {
         if self.last_check.elapsed() >= self.check_every {
             self.last_check = Instant::now();
-            match self.path_names_open_file().await {
+            match self.identity.named_by(&self.path).await {
                 Ok(true) => {}
                 Ok(false) => self.reopen_because("as its path names another file now (moved or deleted)").await,
                 Err(err) => self.metrics.error(&format!("checking {}", self.path.display()), &err),

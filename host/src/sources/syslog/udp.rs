@@ -98,6 +98,9 @@ async fn watch_drops(socket: Arc<UdpSocket>, local: String, ctx: SourceContext) 
             // The count wraps at 2^32; a difference is right across the wrap.
             let lost = total.wrapping_sub(seen);
             seen = total;
+            if lost == 0 {
+                return;
+            }
             ctx.metrics.lost(
                 u64::from(lost),
                 &format!(
@@ -139,8 +142,8 @@ async fn receive(socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<Datagram
     Ok(Datagram { len, peer })
 }
 
-/// `recvmsg(2)` with `MSG_TRUNC` (the whole length) and `SO_MEMINFO` (the
-/// drop count), which neither std nor tokio expose.
+/// `recvmsg(2)` with `MSG_TRUNC` (the whole length), and `getsockopt` of
+/// `SO_MEMINFO` (the drop count): neither std nor tokio expose them.
 #[cfg(target_os = "linux")]
 mod linux {
     use super::Datagram;
