@@ -93,10 +93,11 @@ fn wait_for(path: &Path, n: usize, timeout: Duration) -> (BTreeMap<usize, usize>
     }
 }
 
-/// Tests whose bounds depend on timing (what is in flight at a crash) or on
-/// a flood of events (a million through a slow destination) run one at a
-/// time: side by side on two cores they measure each other. Unrelated tests
-/// still run beside them.
+/// Every test here bounds what timing allows (what is in flight at a crash,
+/// what a collector held when it went down, memory under a flood), so they
+/// run one at a time: side by side on two cores they measure each other
+/// (the crash test once counted 10,424 duplicates against its bound of
+/// 10,000 beside the others; alone, 600 to 4,600).
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -171,6 +172,7 @@ fn through_an_outage(may_lose: usize, outage: impl FnOnce(&Scratch, u16, Rsyslog
 
 #[test]
 fn a_collector_that_hangs_for_30_seconds_loses_nothing_and_keeps_order() {
+    let _alone = one_at_a_time();
     let (duplicated, _) = through_an_outage(0, |_, _, siem| {
         siem.pause();
         std::thread::sleep(Duration::from_secs(30));
@@ -187,6 +189,7 @@ fn a_collector_that_hangs_for_30_seconds_loses_nothing_and_keeps_order() {
 /// lost: not during the 30 s outage, not at the restart.
 #[test]
 fn a_collector_that_is_down_for_30_seconds_loses_at_most_what_it_held_when_stopped() {
+    let _alone = one_at_a_time();
     let (duplicated, missing) = through_an_outage(1_000, |scratch, port, siem| {
         siem.stop();
         std::thread::sleep(Duration::from_secs(30));
@@ -201,6 +204,7 @@ fn a_collector_that_is_down_for_30_seconds_loses_at_most_what_it_held_when_stopp
 
 #[test]
 fn a_dead_destination_does_not_hold_up_a_healthy_one() {
+    let _alone = one_at_a_time();
     const EVENTS: usize = 50_000;
     let scratch = Scratch::new();
     let (port, dead) = (free_tcp_port(), free_tcp_port());
@@ -236,6 +240,7 @@ buffer = {{ type = "disk", max_bytes = 67108864 }}
 
 #[test]
 fn a_second_signal_exits_at_once_while_a_dead_destination_holds_up_shutdown() {
+    let _alone = one_at_a_time();
     let scratch = Scratch::new();
     write_events(&scratch.write("logs/agents.log", ""), 0, 1_000, 0);
     // No buffer: the sink holds its batch, retrying, until 5 s after the signal.
@@ -252,11 +257,13 @@ fn a_second_signal_exits_at_once_while_a_dead_destination_holds_up_shutdown() {
 
 #[test]
 fn shutdown_gives_up_on_a_dead_destination_after_shutdown_timeout_ms() {
+    let _alone = one_at_a_time();
     gives_up_at_shutdown_and_sends_it_all_next_time("");
 }
 
 #[test]
 fn a_memory_buffer_given_up_at_shutdown_loses_nothing() {
+    let _alone = one_at_a_time();
     gives_up_at_shutdown_and_sends_it_all_next_time(r#"buffer = { type = "memory", max_events = 300 }"#);
 }
 
@@ -402,6 +409,7 @@ fn rotated_while_events_flow(directives: &str) -> String {
 /// place; the sink notices on its own that its path names another file.
 #[test]
 fn logrotate_moving_the_file_sink_s_file_loses_and_duplicates_nothing() {
+    let _alone = one_at_a_time();
     rotated_while_events_flow("rotate 1\ncreate");
 }
 
@@ -409,6 +417,7 @@ fn logrotate_moving_the_file_sink_s_file_loses_and_duplicates_nothing() {
 /// sink open (and create) its file again at once.
 #[test]
 fn logrotate_with_a_sighup_reopens_the_file_sink_s_file_losing_nothing() {
+    let _alone = one_at_a_time();
     let log = rotated_while_events_flow("rotate 1\nnocreate\npostrotate\n  kill -HUP PID\nendscript");
     assert!(log.contains("SIGHUP: reopening"), "{log}");
     assert!(log.contains("reopened its file on request"), "{log}");
@@ -419,6 +428,7 @@ fn logrotate_with_a_sighup_reopens_the_file_sink_s_file_losing_nothing() {
 /// upgrade: every one, once, in order, emitted lines included.
 #[test]
 fn an_upgrade_delivers_what_the_previous_format_left_buffered() {
+    let _alone = one_at_a_time();
     let scratch = Scratch::new();
     let buffered = scratch.path("data/buffers/archive");
     std::fs::create_dir_all(&buffered).unwrap();
