@@ -84,11 +84,30 @@ pub struct PluginsConfig {
     /// The largest plugin file read, at startup or on hot reload; a larger
     /// file (or anything but a regular file) is refused before it is read.
     pub max_bytes: u64,
+    /// Freeze the clock plugins read at this RFC 3339 instant (their
+    /// monotonic clock then reads zero), so tests of time-dependent plugins
+    /// repeat exactly. Unset: the real clock.
+    pub frozen_clock: Option<String>,
 }
 
 impl Default for PluginsConfig {
     fn default() -> Self {
-        PluginsConfig { dir: None, max_bytes: crate::plugins::file::DEFAULT_MAX_BYTES }
+        PluginsConfig { dir: None, max_bytes: crate::plugins::file::DEFAULT_MAX_BYTES, frozen_clock: None }
+    }
+}
+
+impl PluginsConfig {
+    /// The clock plugins read, or why `frozen_clock` is not an RFC 3339 instant.
+    pub fn clock(&self) -> Result<crate::plugins::PluginClock, String> {
+        use time::format_description::well_known::Rfc3339;
+        match &self.frozen_clock {
+            None => Ok(crate::plugins::PluginClock::Real),
+            Some(text) => match time::OffsetDateTime::parse(text, &Rfc3339) {
+                Ok(at) if at.unix_timestamp() >= 0 => Ok(crate::plugins::PluginClock::Frozen(at.into())),
+                Ok(_) => Err(format!("{text:?} is before 1970")),
+                Err(err) => Err(format!("{text:?} is not an RFC 3339 time such as 2026-01-31T12:00:00Z ({err})")),
+            },
+        }
     }
 }
 
@@ -208,6 +227,9 @@ impl Config {
         let dead_letter = field::<DeadLetterConfig>(&table, "dead_letter", &mut errors).unwrap_or_default();
         if batch.max_events == 0 {
             errors.push(ConfigError::new("batch.max_events", "must be at least 1"));
+        }
+        if let Err(problem) = plugins.clock() {
+            errors.push(ConfigError::new("plugins.frozen_clock", problem));
         }
 
         let sources = components(&table, "sources", crate::sources::TYPES, &mut errors, |_, _, value| {

@@ -16,7 +16,8 @@ use crate::event::Batch;
 use crate::fanout::Fanout;
 use crate::metrics::{Counts, Metrics};
 use crate::plugins::reload::Reloader;
-use crate::plugins::{Registry, Runtime};
+use crate::plugins::state::StateStore;
+use crate::plugins::{Grants, Registry, Runtime};
 use crate::sinks::{self, ReopenFiles, SinkContext};
 use crate::sources::SourceContext;
 use crate::transforms::TransformConfig;
@@ -94,7 +95,17 @@ impl Topology {
                         plugin.load_time().as_secs_f64() * 1e3
                     ),
                 );
-                match WasmTransform::new(plugin.clone(), wasm, metrics.component(id), dead_letter.clone()) {
+                let state_dir = config.data_dir.join("state").join(id);
+                let state = match StateStore::open(&state_dir, wasm.state_limits()) {
+                    Ok(state) => Arc::new(state),
+                    Err(err) => {
+                        errors.push(ConfigError::new(format!("transforms.{id}"), format!("{err:#}")));
+                        continue;
+                    }
+                };
+                let clock = config.plugins.clock().expect("checked when the config was parsed");
+                let grants = Grants { clock, state };
+                match WasmTransform::new(plugin.clone(), wasm, metrics.component(id), dead_letter.clone(), grants) {
                     Ok(mut built) => {
                         if let Some(stem) = registry.dir_stem(&wasm.plugin) {
                             let reloader = reloader.get_or_insert_with(|| {

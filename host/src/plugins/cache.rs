@@ -222,7 +222,8 @@ fn store(dir: &Path, path: &Path, component: &[u8], compiled: &[u8]) -> anyhow::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::runtime::{Limits, Outcome, Runtime, compile_into};
+    use crate::plugins::Outcome;
+    use crate::plugins::runtime::{Limits, Runtime, compile_into};
     use std::os::unix::fs::PermissionsExt;
 
     fn test_plugin(name: &str) -> Vec<u8> {
@@ -254,7 +255,7 @@ mod tests {
         let cached = plugin.was_cached();
         let mut instance = plugin.instantiate("t", "{}", Limits::default()).unwrap();
         let outcomes = instance.process(&[r#"{"n":1}"#.to_owned()]).unwrap();
-        let Outcome::Keep(Some(json)) = &outcomes[0] else { panic!("{outcomes:?}") };
+        let Outcome::Replace(json) = &outcomes[0] else { panic!("{outcomes:?}") };
         (cached, serde_json::from_str::<serde_json::Value>(json).unwrap()["versions"].clone())
     }
 

@@ -1,10 +1,13 @@
 //! `sluice plugin check`: try a plugin before deploying it — load it, say
-//! which contract it targets, run its `configure` with a config, run a batch of
-//! events through it and show what it did with each. A replaced event is held
-//! to the router's own check ([`check_object`]), so what passes here is not
-//! dead-lettered there.
+//! which contract it targets and who it says it is, run its `configure` with
+//! a config, run a batch of events through it and show what it did with
+//! each. A replaced or split event is held to the router's own check
+//! ([`check_object`]) and edits are applied as the router applies them, so
+//! what passes here is not dead-lettered there.
 
-use super::runtime::{Limits, Outcome, Runtime};
+use super::Outcome;
+use super::edits;
+use super::runtime::{Limits, Runtime};
 use crate::sources::demo::generate;
 use crate::transforms::wasm::check_object;
 use anyhow::Context;
@@ -29,8 +32,8 @@ pub fn demo_events(runtime: &Runtime, count: u64) -> anyhow::Result<Vec<String>>
         .into_iter()
         .zip(outcomes)
         .filter_map(|(event, outcome)| match outcome {
-            Outcome::Keep(None) => Some(event),
-            Outcome::Keep(Some(json)) => Some(json),
+            Outcome::Keep => Some(event),
+            Outcome::Replace(json) => Some(json),
             _ => None,
         })
         .collect())
@@ -57,7 +60,6 @@ pub fn check(
         }
     };
     let imports = plugin.imports();
-    let contract: Vec<&String> = imports.iter().filter(|i| i.starts_with(CONTRACT)).collect();
     writeln!(
         out,
         "load: ok ({} bytes, sha256 {}, compiled in {:.1} ms)",
@@ -65,10 +67,7 @@ pub fn check(
         plugin.digest(),
         plugin.load_time().as_secs_f64() * 1e3
     )?;
-    match contract.first() {
-        Some(import) => writeln!(out, "contract: {}", import.replace("/log@", "@"))?,
-        None => writeln!(out, "contract: sluice:plugin (the plugin does not import `log`)")?,
-    }
+    writeln!(out, "contract: {}", plugin.contract())?;
     let other: Vec<&String> = imports.iter().filter(|i| !i.starts_with(CONTRACT)).collect();
     if !other.is_empty() {
         let names: Vec<&str> = other.iter().map(|s| s.as_str()).collect();
@@ -76,6 +75,17 @@ pub fn check(
     }
     let mut instance = match plugin.instantiate("check", config_json, Limits::default()) {
         Ok(instance) => {
+            if let Some(meta) = instance.metadata() {
+                writeln!(out, "metadata: {} {} (built against contract {})", meta.name, meta.version, meta.contract)?;
+                if meta.contract != plugin.contract().version() {
+                    writeln!(
+                        out,
+                        "warning: the metadata names contract {}, the component implements {}",
+                        meta.contract,
+                        plugin.contract()
+                    )?;
+                }
+            }
             writeln!(out, "configure: ok with config {config_json}")?;
             instance
         }
@@ -91,38 +101,50 @@ pub fn check(
             return Ok(false);
         }
     };
-    let mut counts = [0usize; 6];
-    for (i, outcome) in outcomes.iter().enumerate() {
+    let mut counts = [0usize; 7];
+    let invalid = |problem: String| (6, format!("INVALID: plugin `{}` {problem}", plugin.name()));
+    for (i, (event, outcome)) in events.iter().zip(&outcomes).enumerate() {
         let (slot, text) = match outcome {
-            Outcome::Keep(None) => (0, "keep (unchanged)".to_owned()),
-            Outcome::Keep(Some(json)) => match check_object(json) {
+            Outcome::Keep => (0, "keep (unchanged)".to_owned()),
+            Outcome::Replace(json) => match check_object(json) {
                 Ok(()) => (1, format!("keep (rewritten): {json}")),
                 // The same words the router's dead-letter record gives.
-                Err(problem) => (5, format!("INVALID: plugin `{}` returned {problem}: {json}", plugin.name())),
+                Err(problem) => invalid(format!("returned {problem}: {json}")),
+            },
+            Outcome::Edit(list) => match edits::apply(event, list) {
+                Ok(json) => (1, format!("keep (edited): {json}")),
+                Err(problem) => invalid(format!("answered with an edit that failed: {problem}")),
             },
             Outcome::Emit(line) => (2, format!("emit: {line}")),
-            Outcome::Drop => (3, "drop".to_owned()),
-            Outcome::Fail(reason) => (4, format!("fail: {reason}")),
+            Outcome::Split(children) => match children.iter().map(|c| check_object(c)).find_map(Result::err) {
+                None => (3, format!("split into {}: {}", children.len(), children.join(" "))),
+                Some(problem) => invalid(format!("split the event into one that is {problem}")),
+            },
+            Outcome::Drop => (4, "drop".to_owned()),
+            Outcome::Fail(reason) => (5, format!("fail: {reason}")),
         };
         counts[slot] += 1;
         writeln!(out, "event {i}: {text}")?;
     }
-    let invalid = counts[5];
+    let invalid = counts[6];
     writeln!(
         out,
-        "process: {}, {} events: {} kept unchanged, {} rewritten, {} emitted, {} dropped, {} failed, {invalid} invalid",
+        "process: {}, {} events: {} kept unchanged, {} rewritten, {} emitted, {} split, {} dropped, {} failed, \
+         {invalid} invalid",
         if invalid == 0 { "ok" } else { "FAILED" },
         events.len(),
         counts[0],
         counts[1],
         counts[2],
         counts[3],
-        counts[4]
+        counts[4],
+        counts[5]
     )?;
     if invalid > 0 {
         writeln!(
             out,
-            "the router would dead-letter the {invalid} invalid events: a replaced event must be one JSON object"
+            "the router would dead-letter the {invalid} invalid events: a replaced or split event must be one JSON \
+             object, and edits must apply"
         )?;
     }
     Ok(invalid == 0)
@@ -158,7 +180,7 @@ mod tests {
         );
         assert!(
             out.contains(
-                "process: FAILED, 3 events: 1 kept unchanged, 0 rewritten, 0 emitted, 0 dropped, 0 failed, 2 invalid"
+                "process: FAILED, 3 events: 1 kept unchanged, 0 rewritten, 0 emitted, 0 split, 0 dropped, 0 failed, 2 invalid"
             ),
             "{out}"
         );
@@ -170,7 +192,7 @@ mod tests {
         let out = String::from_utf8(out).unwrap();
         assert!(
             out.contains(
-                "process: ok, 1 events: 0 kept unchanged, 1 rewritten, 0 emitted, 0 dropped, 0 failed, 0 invalid"
+                "process: ok, 1 events: 0 kept unchanged, 1 rewritten, 0 emitted, 0 split, 0 dropped, 0 failed, 0 invalid"
             ),
             "{out}"
         );

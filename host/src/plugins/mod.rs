@@ -7,6 +7,7 @@ pub mod cache;
 pub mod check;
 pub mod contract;
 pub mod deadline;
+pub mod edits;
 pub mod file;
 pub mod guest_text;
 pub mod registry;
@@ -14,10 +15,14 @@ pub mod reload;
 pub mod runtime;
 pub mod sandbox;
 pub mod scaffold;
+pub mod slots;
 pub mod state;
+pub mod worlds;
 pub mod wrap;
 
 pub use registry::Registry;
-pub use runtime::{CallFailure, Instance, Limits, Outcome, Plugin, Runtime};
+pub use runtime::{CallFailure, Instance, Limits, Plugin, Runtime};
+pub use sandbox::{Grants, PluginClock};
+pub use worlds::{Contract, Metadata, Outcome};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_plugins.rs"));

@@ -12,7 +12,9 @@
 use super::cache;
 use super::deadline::{CallClock, TICK};
 use super::guest_text;
-use super::sandbox::{self, GuestOutput, HostState, MemoryLimiter};
+use super::sandbox::{self, Grants, GuestOutput, HostState, MemoryLimiter};
+use super::slots::Slots;
+use super::worlds::{Contract, Metadata, Outcome, v02, v03};
 use anyhow::{Context, anyhow};
 use std::fmt;
 use std::path::PathBuf;
@@ -21,12 +23,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
-
-pub(crate) mod bindings {
-    wasmtime::component::bindgen!({ path: "../wit", world: "plugin" });
-}
-
-pub use bindings::Outcome;
 
 /// Per-instance limits, from a transform's `limits` table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,9 +74,12 @@ impl Runtime {
         sandbox::bound_clock_waits(&mut linker)
             .map_err(anyhow::Error::from)
             .context("bounding the sandbox's clock waits")?;
-        bindings::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+        v03::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(anyhow::Error::from)
-            .context("linking the sluice:plugin imports")?;
+            .context("linking the sluice:plugin@0.3.0 imports")?;
+        v02::Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+            .map_err(anyhow::Error::from)
+            .context("linking the sluice:plugin@0.2.0 imports")?;
         let ticking = Arc::new(AtomicBool::new(true));
         spawn_epoch_ticker(engine.clone(), ticking.clone())?;
         Ok(Runtime { engine, linker, cache_dir, ticking })
@@ -96,11 +95,24 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("plugin `{name}` imports something sluice does not provide"))?;
-        let pre = bindings::PluginPre::new(pre)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("plugin `{name}` does not implement the sluice:plugin world"))?;
+        let pre = match v03::PluginPre::new(pre.clone()) {
+            Ok(pre) => World::V03(pre),
+            Err(v03_err) => match v02::PluginPre::new(pre) {
+                Ok(pre) => World::V02(pre),
+                // A plugin built for neither: explain against the current contract.
+                Err(_) => {
+                    return Err(anyhow::Error::from(v03_err)).with_context(|| {
+                        format!(
+                            "plugin `{name}` implements neither the {} world nor the {} one",
+                            Contract::V03,
+                            Contract::V02
+                        )
+                    });
+                }
+            },
+        };
         let load_time = started.elapsed();
-        tracing::debug!(plugin = name, cached, ?load_time, "plugin loaded");
+        tracing::debug!(plugin = name, cached, ?load_time, contract = %pre.contract(), "plugin loaded");
         Ok(Plugin { name: name.into(), digest: cache::digest(bytes).into(), pre, cached, load_time })
     }
 }
@@ -169,9 +181,39 @@ fn spawn_epoch_ticker(engine: Engine, ticking: Arc<AtomicBool>) -> anyhow::Resul
 pub struct Plugin {
     name: Arc<str>,
     digest: Arc<str>,
-    pre: bindings::PluginPre<HostState>,
+    pre: World,
     cached: bool,
     load_time: Duration,
+}
+
+/// A plugin pre-linked as the contract version it implements.
+#[derive(Clone)]
+enum World {
+    V02(v02::PluginPre<HostState>),
+    V03(v03::PluginPre<HostState>),
+}
+
+impl World {
+    fn contract(&self) -> Contract {
+        match self {
+            World::V02(_) => Contract::V02,
+            World::V03(_) => Contract::V03,
+        }
+    }
+
+    fn instance_pre(&self) -> &wasmtime::component::InstancePre<HostState> {
+        match self {
+            World::V02(pre) => pre.instance_pre(),
+            World::V03(pre) => pre.instance_pre(),
+        }
+    }
+
+    fn engine(&self) -> &Engine {
+        match self {
+            World::V02(pre) => pre.engine(),
+            World::V03(pre) => pre.engine(),
+        }
+    }
 }
 
 impl fmt::Debug for Plugin {
@@ -192,6 +234,11 @@ impl Plugin {
         component.component_type().imports(self.pre.engine()).map(|(name, _)| name.to_owned()).collect()
     }
 
+    /// The contract version the component implements.
+    pub fn contract(&self) -> Contract {
+        self.pre.contract()
+    }
+
     /// The sha256 of the component, as hex: which version this is.
     pub fn digest(&self) -> &str {
         &self.digest
@@ -208,44 +255,106 @@ impl Plugin {
     }
 
     /// A fresh instance in its own store, with `configure(config)` called and
-    /// warmed up (see [`Instance::warm_up`]).
+    /// warmed up (see [`Instance::warm_up`]), granted a real clock and a
+    /// state store in memory.
     ///
     /// `component` tags the plugin's log lines (the transform id).
     pub fn instantiate(&self, component: &str, config_json: &str, limits: Limits) -> anyhow::Result<Instance> {
+        self.instantiate_with(component, config_json, limits, &Grants::default())
+    }
+
+    /// [`Plugin::instantiate`], with the clock and state store a transform grants.
+    pub fn instantiate_with(
+        &self,
+        component: &str,
+        config_json: &str,
+        limits: Limits,
+        grants: &Grants,
+    ) -> anyhow::Result<Instance> {
         let output = GuestOutput::default();
         let limiter = MemoryLimiter::new(limits.memory_bytes);
-        let state = HostState::new(component, limiter, CallClock::new(limits.deadline), output.clone());
+        let state = HostState::new(component, limiter, CallClock::new(limits.deadline), output.clone(), grants.clone());
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_callback(|mut store| Ok(store.data_mut().clock.on_epoch()));
-        start_call(&mut store);
-        let bindings = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|err| anyhow!(describe_failure(&err, store.data(), &output, limits)))
-            .with_context(|| format!("instantiating plugin `{}`", self.name))?;
-        start_call(&mut store);
-        let result = bindings.call_configure(&mut store, config_json);
-        output.forward_to_log(component, &self.name);
-        match result {
-            Ok(Ok(())) => {
-                let mut instance = Instance { store, bindings, output, limits, plugin: self.name.clone() };
-                instance
-                    .warm_up()
-                    .map_err(|failure| anyhow!(failure))
-                    .with_context(|| format!("warming plugin `{}` up with an empty batch", self.name))?;
-                Ok(instance)
-            }
-            Ok(Err(message)) => {
-                Err(anyhow!("plugin `{}` rejected its config: {}", self.name, guest_text::bounded(message)))
-            }
-            Err(err) => Err(anyhow!(
-                "plugin `{}` failed in configure: {}",
+        let fail = |err: wasmtime::Error, store: &Store<HostState>, doing: &str| {
+            anyhow!(
+                "plugin `{}` failed in {doing}: {}",
                 self.name,
                 describe_failure(&err, store.data(), &output, limits)
-            )),
+            )
+        };
+        start_call(&mut store);
+        let instantiated = match &self.pre {
+            World::V02(pre) => pre.instantiate(&mut store).map(Bound::V02),
+            World::V03(pre) => pre.instantiate(&mut store).map(|bindings| Bound::V03 {
+                bindings,
+                slots: Slots::default(),
+                batch: v03::Batch { text: Vec::new(), ends: Vec::new(), slots: Vec::new() },
+            }),
+        };
+        let mut bound = instantiated
+            .map_err(|err| anyhow!(describe_failure(&err, store.data(), &output, limits)))
+            .with_context(|| format!("instantiating plugin `{}`", self.name))?;
+        let mut metadata = None;
+        if let Bound::V03 { bindings, .. } = &bound {
+            start_call(&mut store);
+            let answer = bindings.call_metadata(&mut store);
+            output.forward_to_log(component, &self.name);
+            let answer: Metadata = answer.map_err(|err| fail(err, &store, "metadata"))?.into();
+            metadata = Some(Metadata {
+                name: guest_text::bounded(answer.name),
+                version: guest_text::bounded(answer.version),
+                contract: guest_text::bounded(answer.contract),
+            });
         }
+        start_call(&mut store);
+        let configured = match &mut bound {
+            Bound::V02(bindings) => bindings.call_configure(&mut store, config_json).map(|r| r.map(|()| None)),
+            Bound::V03 { bindings, .. } => bindings.call_configure(&mut store, config_json).map(|r| r.map(Some)),
+        };
+        output.forward_to_log(component, &self.name);
+        let reads = match configured {
+            Ok(Ok(reads)) => reads,
+            Ok(Err(message)) => {
+                return Err(anyhow!("plugin `{}` rejected its config: {}", self.name, guest_text::bounded(message)));
+            }
+            Err(err) => return Err(fail(err, &store, "configure")),
+        };
+        if let (Bound::V03 { slots, .. }, Some(reads)) = (&mut bound, reads) {
+            *slots = Slots::new(&reads).map_err(|problem| {
+                anyhow!("plugin `{}` answered configure with a bad path: {}", self.name, guest_text::bounded(problem))
+            })?;
+        }
+        let mut instance = Instance { store, bound, output, limits, plugin: self.name.clone(), metadata };
+        instance
+            .warm_up()
+            .map_err(|failure| anyhow!(failure))
+            .with_context(|| format!("warming plugin `{}` up with an empty batch", self.name))?;
+        Ok(instance)
     }
+}
+
+/// Lay `events` out as a 0.3 batch: their texts in one buffer, where each
+/// ends, and the slots of the declared paths.
+fn pack(events: &[String], slots: &Slots, batch: &mut v03::Batch) -> Result<(), CallFailure> {
+    batch.text.clear();
+    batch.ends.clear();
+    batch.slots.clear();
+    let total: usize = events.iter().map(String::len).sum();
+    if total > u32::MAX as usize {
+        return Err(CallFailure::new(format!("a batch of {total} bytes is too large to hand to a plugin (4 GiB)")));
+    }
+    batch.text.reserve(total);
+    batch.ends.reserve(events.len());
+    batch.slots.reserve(events.len() * slots.len() * 3);
+    for event in events {
+        let base = batch.text.len() as u32;
+        batch.text.extend_from_slice(event.as_bytes());
+        batch.ends.push(batch.text.len() as u32);
+        slots.locate(event.as_bytes(), base, &mut batch.slots);
+    }
+    Ok(())
 }
 
 /// Start the deadline of a call about to be made on this thread.
@@ -288,27 +397,57 @@ impl fmt::Display for CallFailure {
 /// A live plugin instance owned by one worker.
 pub struct Instance {
     store: Store<HostState>,
-    bindings: bindings::Plugin,
+    bound: Bound,
     output: GuestOutput,
     limits: Limits,
     plugin: Arc<str>,
+    metadata: Option<Metadata>,
+}
+
+/// An instance's exports, as the contract version it implements.
+enum Bound {
+    V02(v02::Plugin),
+    V03 {
+        bindings: v03::Plugin,
+        /// Where the paths it declared are found.
+        slots: Slots,
+        /// The batch as it crosses, its buffers kept from call to call.
+        batch: v03::Batch,
+    },
 }
 
 impl Instance {
-    /// Run one batch through the plugin: one outcome per event, in order.
+    /// Who the plugin says it is (0.3 plugins; `None` for 0.2).
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.metadata.as_ref()
+    }
+
+    /// Run one batch of event texts (JSON objects) through the plugin: one
+    /// outcome per event, in order.
     ///
     /// After an error the instance is poisoned and must be replaced.
-    pub fn process(&mut self, batch: &[String]) -> Result<Vec<Outcome>, CallFailure> {
-        start_call(&mut self.store);
-        let result = self.bindings.call_process(&mut self.store, batch);
+    pub fn process(&mut self, events: &[String]) -> Result<Vec<Outcome>, CallFailure> {
+        let result = match &mut self.bound {
+            Bound::V02(bindings) => {
+                start_call(&mut self.store);
+                bindings
+                    .call_process(&mut self.store, events)
+                    .map(|outcomes| outcomes.into_iter().map(Outcome::from).collect::<Vec<_>>())
+            }
+            Bound::V03 { bindings, slots, batch } => {
+                pack(events, slots, batch)?;
+                start_call(&mut self.store);
+                bindings
+                    .call_process(&mut self.store, batch)
+                    .map(|outcomes| outcomes.into_iter().map(Outcome::from).collect::<Vec<_>>())
+            }
+        };
         let component = self.store.data().component().to_owned();
         match result {
-            Ok(mut outcomes) if outcomes.len() == batch.len() => {
+            Ok(mut outcomes) if outcomes.len() == events.len() => {
                 self.output.forward_to_log(&component, &self.plugin);
-                for outcome in &mut outcomes {
-                    if let Outcome::Fail(reason) = outcome {
-                        *reason = guest_text::bounded(std::mem::take(reason));
-                    }
+                for reason in outcomes.iter_mut().filter_map(Outcome::reason_mut) {
+                    *reason = guest_text::bounded(std::mem::take(reason));
                 }
                 Ok(outcomes)
             }
@@ -316,7 +455,7 @@ impl Instance {
                 "plugin `{}` returned {} outcomes for {} events",
                 self.plugin,
                 outcomes.len(),
-                batch.len()
+                events.len()
             ))),
             Err(err) => {
                 let reason = describe_failure(&err, self.store.data(), &self.output, self.limits);
@@ -373,6 +512,7 @@ fn describe_failure(err: &wasmtime::Error, state: &HostState, output: &GuestOutp
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugins::Outcome;
     use crate::plugins::deadline::thread_cpu_time;
     use std::sync::OnceLock;
 
@@ -403,7 +543,7 @@ mod tests {
     #[test]
     fn a_wait_that_uses_no_cpu_is_not_cut_by_the_deadline() {
         let (result, wall, cpu) = call(50, "SLEEP:150");
-        assert!(matches!(result.as_deref(), Ok([Outcome::Keep(None)])), "{result:?}");
+        assert!(matches!(result.as_deref(), Ok([Outcome::Keep])), "{result:?}");
         assert!(wall >= Duration::from_millis(150), "the plugin slept: {wall:?}");
         assert!(cpu < Duration::from_millis(50), "and used little CPU: {cpu:?}");
     }

@@ -1,10 +1,12 @@
-//! What a plugin instance can reach: the `log` import, and the WASI surface
-//! that language runtimes link against, with nothing behind it.
+//! What a plugin instance can reach: the contract's imports (`log`, and in
+//! 0.3 `clock` and `state`, see [`Grants`]), and the WASI surface that
+//! language runtimes link against, with nothing behind it.
 //!
 //! Rust's std, Python and JavaScript components import WASI interfaces even
 //! when a plugin never uses them, so the host links WASI 0.2 but grants no
 //! preopened directories, no environment, no arguments, no sockets, and
-//! clocks frozen at the epoch (the contract grants no clock). A guest may
+//! clocks frozen at the epoch (the contract's own `clock` is the one a plugin
+//! reads, so that tests can freeze it by config). A guest may
 //! still wait on the monotonic clock (a `sleep`), but no longer than its
 //! call's wall-clock ceiling (see [`super::deadline`]). Random numbers
 //! stay available because language runtimes seed their hash tables with them.
@@ -13,12 +15,14 @@
 //! of a failed batch.
 
 use super::deadline::CallClock;
-use super::runtime::bindings::sluice::plugin::log::{self, Level};
+use super::state::{StateError, StateLimits, StateStore};
+use super::worlds::{v02, v03};
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 use wasmtime::ResourceLimiter;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
@@ -32,12 +36,58 @@ pub struct HostState {
     component: Arc<str>,
     pub(super) limiter: MemoryLimiter,
     pub(super) clock: CallClock,
+    grants: Grants,
     wasi: WasiCtx,
     table: ResourceTable,
 }
 
+/// What a 0.3 instance is granted beyond the sandbox: the clock it reads and
+/// its transform's state store (shared by the transform's instances).
+#[derive(Debug, Clone)]
+pub struct Grants {
+    pub clock: PluginClock,
+    pub state: Arc<StateStore>,
+}
+
+impl Default for Grants {
+    /// The real clock and a store in memory only, for instances nothing
+    /// outlives (`plugin check`, tests).
+    fn default() -> Self {
+        Grants { clock: PluginClock::Real, state: Arc::new(StateStore::in_memory(StateLimits::default())) }
+    }
+}
+
+/// The clock behind the contract's `clock` import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginClock {
+    Real,
+    /// Always this instant, and a monotonic clock at zero: `[plugins]
+    /// frozen_clock`, for repeatable tests of time-dependent plugins.
+    Frozen(SystemTime),
+}
+
+impl PluginClock {
+    fn now(self) -> v03::sluice::plugin::clock::Datetime {
+        let now = match self {
+            PluginClock::Real => SystemTime::now(),
+            PluginClock::Frozen(at) => at,
+        };
+        // A clock set before 1970 reads as the epoch.
+        let since = now.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        v03::sluice::plugin::clock::Datetime { seconds: since.as_secs(), nanoseconds: since.subsec_nanos() }
+    }
+
+    fn monotonic(self) -> u64 {
+        static START: OnceLock<Instant> = OnceLock::new();
+        match self {
+            PluginClock::Real => START.get_or_init(Instant::now).elapsed().as_nanos() as u64,
+            PluginClock::Frozen(_) => 0,
+        }
+    }
+}
+
 impl HostState {
-    pub fn new(component: &str, limiter: MemoryLimiter, clock: CallClock, output: GuestOutput) -> Self {
+    pub fn new(component: &str, limiter: MemoryLimiter, clock: CallClock, output: GuestOutput, grants: Grants) -> Self {
         let wasi = WasiCtxBuilder::new()
             .stdout(output.clone())
             .stderr(output)
@@ -47,7 +97,7 @@ impl HostState {
             .wall_clock(FrozenClock)
             .monotonic_clock(FrozenClock)
             .build();
-        HostState { component: component.into(), limiter, clock, wasi, table: ResourceTable::new() }
+        HostState { component: component.into(), limiter, clock, grants, wasi, table: ResourceTable::new() }
     }
 
     /// The transform that runs this instance.
@@ -113,18 +163,89 @@ impl monotonic_clock::Host for BoundedWaitsView<'_> {
     }
 }
 
-impl log::Host for HostState {
-    fn log(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
+impl HostState {
+    fn log(&self, level: tracing::Level, message: String, fields: Vec<(String, String)>) {
         let fields: String = fields.iter().map(|(k, v)| format!(" {k}={v:?}")).collect();
         let (message, fields) = (super::guest_text::bounded(message), super::guest_text::bounded(fields));
         let component = &*self.component;
         match level {
-            Level::Trace => tracing::trace!(component, "plugin: {message}{fields}"),
-            Level::Debug => tracing::debug!(component, "plugin: {message}{fields}"),
-            Level::Info => tracing::info!(component, "plugin: {message}{fields}"),
-            Level::Warn => tracing::warn!(component, "plugin: {message}{fields}"),
-            Level::Error => tracing::error!(component, "plugin: {message}{fields}"),
+            tracing::Level::TRACE => tracing::trace!(component, "plugin: {message}{fields}"),
+            tracing::Level::DEBUG => tracing::debug!(component, "plugin: {message}{fields}"),
+            tracing::Level::INFO => tracing::info!(component, "plugin: {message}{fields}"),
+            tracing::Level::WARN => tracing::warn!(component, "plugin: {message}{fields}"),
+            tracing::Level::ERROR => tracing::error!(component, "plugin: {message}{fields}"),
         }
+    }
+}
+
+impl v03::sluice::plugin::log::Host for HostState {
+    fn log(&mut self, level: v03::sluice::plugin::log::Level, message: String, fields: Vec<(String, String)>) {
+        use v03::sluice::plugin::log::Level;
+        let level = match level {
+            Level::Trace => tracing::Level::TRACE,
+            Level::Debug => tracing::Level::DEBUG,
+            Level::Info => tracing::Level::INFO,
+            Level::Warn => tracing::Level::WARN,
+            Level::Error => tracing::Level::ERROR,
+        };
+        HostState::log(self, level, message, fields)
+    }
+}
+
+impl v02::sluice::plugin::log::Host for HostState {
+    fn log(&mut self, level: v02::sluice::plugin::log::Level, message: String, fields: Vec<(String, String)>) {
+        use v02::sluice::plugin::log::Level;
+        let level = match level {
+            Level::Trace => tracing::Level::TRACE,
+            Level::Debug => tracing::Level::DEBUG,
+            Level::Info => tracing::Level::INFO,
+            Level::Warn => tracing::Level::WARN,
+            Level::Error => tracing::Level::ERROR,
+        };
+        HostState::log(self, level, message, fields)
+    }
+}
+
+impl v03::sluice::plugin::clock::Host for HostState {
+    fn now(&mut self) -> v03::sluice::plugin::clock::Datetime {
+        self.grants.clock.now()
+    }
+
+    fn monotonic(&mut self) -> u64 {
+        self.grants.clock.monotonic()
+    }
+}
+
+impl v03::sluice::plugin::state::Host for HostState {
+    fn get(&mut self, key: String) -> Option<Vec<u8>> {
+        self.grants.state.get(&key)
+    }
+
+    fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), v03::sluice::plugin::state::Error> {
+        self.grants.state.set(&key, &value).map_err(state_error)
+    }
+
+    fn delete(&mut self, key: String) -> Result<(), v03::sluice::plugin::state::Error> {
+        self.grants.state.delete(&key).map_err(state_error)
+    }
+
+    fn compare_and_swap(
+        &mut self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, v03::sluice::plugin::state::Error> {
+        self.grants.state.compare_and_swap(&key, expected.as_deref(), new.as_deref()).map_err(state_error)
+    }
+}
+
+fn state_error(err: StateError) -> v03::sluice::plugin::state::Error {
+    use v03::sluice::plugin::state::Error;
+    let message = err.to_string();
+    match err {
+        StateError::KeyTooLong { .. } => Error::KeyTooLong(message),
+        StateError::ValueTooLarge { .. } => Error::ValueTooLarge(message),
+        StateError::Full { .. } => Error::Full(message),
     }
 }
 

@@ -94,7 +94,8 @@ impl std::error::Error for StateError {}
 /// One transform's state: in memory, and in its log.
 #[derive(Debug)]
 pub struct StateStore {
-    path: PathBuf,
+    /// The log; `None` for a store kept only in memory.
+    path: Option<PathBuf>,
     limits: StateLimits,
     inner: Mutex<Inner>,
 }
@@ -104,7 +105,7 @@ struct Inner {
     entries: HashMap<String, Vec<u8>>,
     /// Bytes of keys and values held.
     used: u64,
-    log: File,
+    log: Option<File>,
     log_bytes: u64,
     /// Records of changes not yet appended to the log.
     pending: Vec<u8>,
@@ -139,8 +140,15 @@ impl StateStore {
             log
         };
         let log_bytes = log.metadata().map(|m| m.len()).unwrap_or(0);
-        let inner = Inner { entries, used, log, log_bytes, pending: Vec::new() };
-        Ok(StateStore { path, limits, inner: Mutex::new(inner) })
+        let inner = Inner { entries, used, log: Some(log), log_bytes, pending: Vec::new() };
+        Ok(StateStore { path: Some(path), limits, inner: Mutex::new(inner) })
+    }
+
+    /// A store kept only in memory, for instances that nothing outlives
+    /// (`sluice plugin check`, tests): the same limits, no log.
+    pub fn in_memory(limits: StateLimits) -> StateStore {
+        let inner = Inner { entries: HashMap::new(), used: 0, log: None, log_bytes: 0, pending: Vec::new() };
+        StateStore { path: None, limits, inner: Mutex::new(inner) }
     }
 
     pub fn get(&self, key: &str) -> Option<Vec<u8>> {
@@ -179,17 +187,23 @@ impl StateStore {
     /// it when it has grown past twice what it holds.
     pub fn flush(&self) -> anyhow::Result<()> {
         let mut inner = self.lock();
+        let Some(path) = &self.path else {
+            inner.pending.clear();
+            return Ok(());
+        };
         if inner.pending.is_empty() {
             return Ok(());
         }
         if inner.log_bytes > 2 * inner.used + COMPACT_ABOVE {
-            inner.log = create_log(&self.path, &inner.entries)?;
-            inner.log_bytes = inner.log.metadata().map(|m| m.len()).unwrap_or(0);
+            let log = create_log(path, &inner.entries)?;
+            inner.log_bytes = log.metadata().map(|m| m.len()).unwrap_or(0);
+            inner.log = Some(log);
             inner.pending.clear();
             return Ok(());
         }
         let pending = std::mem::take(&mut inner.pending);
-        inner.log.write_all(&pending).with_context(|| format!("writing plugin state {}", self.path.display()))?;
+        let log = inner.log.as_mut().expect("a store with a path has a log");
+        log.write_all(&pending).with_context(|| format!("writing plugin state {}", path.display()))?;
         inner.log_bytes += pending.len() as u64;
         Ok(())
     }

@@ -15,7 +15,9 @@ use crate::dead_letter::DeadLetter;
 use crate::event::{Batch, Event};
 use crate::fanout::Fanout;
 use crate::metrics::ComponentMetrics;
-use crate::plugins::{CallFailure, Instance, Limits, Outcome, Plugin};
+use crate::plugins::edits;
+use crate::plugins::state::StateLimits;
+use crate::plugins::{CallFailure, Grants, Instance, Limits, Outcome, Plugin};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,11 +47,13 @@ pub struct LimitsConfig {
     pub memory_mb: u64,
     /// Failed batches in a row before the plugin is quarantined.
     pub max_failures: u32,
+    /// Cap on the keys and values the plugin keeps in its `state`, in MiB.
+    pub state_mb: u64,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        LimitsConfig { deadline_ms: 100, memory_mb: 64, max_failures: 5 }
+        LimitsConfig { deadline_ms: 100, memory_mb: 64, max_failures: 5, state_mb: 16 }
     }
 }
 
@@ -65,6 +69,9 @@ impl WasmConfig {
         if !(1..=4096).contains(&limits.memory_mb) {
             errors.push(ConfigError::new(format!("{at}.limits.memory_mb"), "must be between 1 and 4096"));
         }
+        if !(1..=4096).contains(&limits.state_mb) {
+            errors.push(ConfigError::new(format!("{at}.limits.state_mb"), "must be between 1 and 4096"));
+        }
         if limits.max_failures == 0 {
             errors.push(ConfigError::new(format!("{at}.limits.max_failures"), "must be at least 1"));
         }
@@ -73,6 +80,11 @@ impl WasmConfig {
     /// The `config` table as the JSON text `configure` receives.
     pub fn config_json(&self) -> String {
         serde_json::to_string(&self.config).expect("a TOML table serialises as JSON")
+    }
+
+    /// How much state the plugin may keep.
+    pub fn state_limits(&self) -> StateLimits {
+        StateLimits { max_bytes: self.limits.state_mb << 20, ..StateLimits::default() }
     }
 
     pub fn limits(&self) -> Limits {
@@ -94,6 +106,9 @@ pub struct WasmTransform {
     quarantine: Option<String>,
     metrics: Arc<ComponentMetrics>,
     dead_letter: DeadLetter,
+    /// The clock and state store every instance of this transform gets; the
+    /// store outlives instances and versions.
+    grants: Grants,
     /// New versions of the plugin from hot reload, already checked with this
     /// transform's config; taken only between two batches.
     updates: Option<watch::Receiver<Plugin>>,
@@ -106,10 +121,12 @@ impl WasmTransform {
         config: &WasmConfig,
         metrics: Arc<ComponentMetrics>,
         dead_letter: DeadLetter,
+        grants: Grants,
     ) -> anyhow::Result<Self> {
         let config_json = config.config_json();
         let limits = config.limits();
-        let instance = plugin.instantiate(metrics.id(), &config_json, limits)?;
+        let instance = plugin.instantiate_with(metrics.id(), &config_json, limits, &grants)?;
+        log_metadata(metrics.id(), &plugin, &instance);
         Ok(WasmTransform {
             plugin,
             config_json,
@@ -120,6 +137,7 @@ impl WasmTransform {
             quarantine: None,
             metrics,
             dead_letter,
+            grants,
             updates: None,
         })
     }
@@ -146,8 +164,9 @@ impl WasmTransform {
         // Instantiate now rather than on the next call, so the pause is here
         // and a surprise failure leaves the old version running.
         let started = std::time::Instant::now();
-        match plugin.instantiate(self.metrics.id(), &self.config_json, self.limits) {
+        match plugin.instantiate_with(self.metrics.id(), &self.config_json, self.limits, &self.grants) {
             Ok(instance) => {
+                log_metadata(self.metrics.id(), &plugin, &instance);
                 self.plugin = plugin;
                 self.instance = Some(instance);
                 self.failures_in_a_row = 0;
@@ -204,31 +223,59 @@ impl WasmTransform {
         let mut kept = Vec::with_capacity(events.len());
         let mut failed = Vec::new();
         let mut dropped = 0;
+        let plugin = self.plugin.name();
         for ((mut event, text), outcome) in events.into_iter().zip(texts.drain(..)).zip(outcomes) {
             event.restore_json(text);
             match outcome {
-                Outcome::Keep(None) => kept.push(event),
-                Outcome::Keep(Some(json)) => match check_object(&json) {
+                Outcome::Keep => kept.push(event),
+                Outcome::Replace(json) => match check_object(&json) {
                     Ok(()) => {
                         event.set_json(json);
                         kept.push(event);
                     }
                     // The event goes to the dead letter as it came in: the
                     // bad text is not an event anything downstream can read.
-                    Err(problem) => failed.push((event, format!("plugin `{}` returned {problem}", self.plugin.name()))),
+                    Err(problem) => failed.push((event, format!("plugin `{plugin}` returned {problem}"))),
+                },
+                Outcome::Edit(edits) => match edits::apply(event.json(), &edits) {
+                    Ok(json) => {
+                        event.set_json(json);
+                        kept.push(event);
+                    }
+                    Err(problem) => {
+                        failed.push((event, format!("plugin `{plugin}` answered with an edit that failed: {problem}")))
+                    }
                 },
                 Outcome::Emit(line) => {
                     event.set_line(line);
                     kept.push(event);
                 }
-                Outcome::Drop => dropped += 1,
-                Outcome::Fail(reason) => {
-                    failed.push((event, format!("plugin `{}` failed the event: {reason}", self.plugin.name())))
+                Outcome::Split(children) => {
+                    // Every child is checked before any is passed on, so an
+                    // event is either replaced whole or dead-lettered whole.
+                    match children.iter().enumerate().find_map(|(n, child)| check_object(child).err().map(|p| (n, p))) {
+                        None if children.is_empty() => dropped += 1,
+                        None => kept.extend(children.into_iter().map(Event::from_json)),
+                        Some((n, problem)) => failed.push((
+                            event,
+                            format!(
+                                "plugin `{plugin}` split the event into {} events, of which number {} is {problem}",
+                                children.len(),
+                                n + 1
+                            ),
+                        )),
+                    }
                 }
+                Outcome::Drop => dropped += 1,
+                Outcome::Fail(reason) => failed.push((event, format!("plugin `{plugin}` failed the event: {reason}"))),
             }
         }
         self.metrics.dropped(dropped);
         self.dead_letter.blocking_send(&self.metrics, &batch, failed);
+        if let Err(err) = self.grants.state.flush() {
+            self.metrics
+                .error("writing the plugin's state failed; its changes are kept in memory", &format!("{err:#}"));
+        }
         batch.events = kept;
         batch
     }
@@ -268,7 +315,8 @@ impl WasmTransform {
     fn attempt(&mut self, texts: &[String]) -> Result<Vec<Outcome>, CallFailure> {
         let result = match self.instance.as_mut() {
             Some(instance) => instance.process(texts),
-            None => match self.plugin.instantiate(self.metrics.id(), &self.config_json, self.limits) {
+            None => match self.plugin.instantiate_with(self.metrics.id(), &self.config_json, self.limits, &self.grants)
+            {
                 Ok(instance) => self.instance.insert(instance).process(texts),
                 Err(err) => Err(CallFailure::new(format!("{err:#}"))),
             },
@@ -278,6 +326,23 @@ impl WasmTransform {
             self.instance = None;
         }
         result
+    }
+}
+
+/// Say which plugin a transform runs, as the plugin describes itself, and
+/// warn when it claims a contract other than the one it implements.
+fn log_metadata(component: &str, plugin: &Plugin, instance: &Instance) {
+    let contract = plugin.contract();
+    match instance.metadata() {
+        Some(meta) => {
+            tracing::info!(component, plugin = plugin.name(), name = %meta.name, version = %meta.version,
+                contract = %contract, "plugin ready");
+            if meta.contract != contract.version() {
+                tracing::warn!(component, plugin = plugin.name(), claimed = %meta.contract, implements = %contract,
+                    "the plugin's metadata names another contract version than the world it implements");
+            }
+        }
+        None => tracing::info!(component, plugin = plugin.name(), contract = %contract, "plugin ready"),
     }
 }
 
@@ -322,8 +387,9 @@ mod tests {
         let config: WasmConfig = toml::from_str(&format!("plugin = \"{name}\"\n{config}")).expect("config");
         let metrics = Metrics::default();
         let (dead_letter, rx) = DeadLetter::channel(metrics.component("dead_letter"));
-        let transform = WasmTransform::new(test_plugin(name), &config, metrics.component("t"), dead_letter)
-            .expect("transform starts");
+        let transform =
+            WasmTransform::new(test_plugin(name), &config, metrics.component("t"), dead_letter, Grants::default())
+                .expect("transform starts");
         (transform, rx)
     }
 
@@ -486,9 +552,15 @@ mod tests {
                 .unwrap();
         let metrics = Metrics::default();
         let (dead_letter, _rx) = DeadLetter::channel(metrics.component("dead_letter"));
-        let err = WasmTransform::new(test_plugin("misbehave"), &config, metrics.component("t"), dead_letter)
-            .err()
-            .expect("configure refuses");
+        let err = WasmTransform::new(
+            test_plugin("misbehave"),
+            &config,
+            metrics.component("t"),
+            dead_letter,
+            Grants::default(),
+        )
+        .err()
+        .expect("configure refuses");
         let err = format!("{err:#}");
         assert!(err.contains("rejected its config: config key `refuse_huge` is set: éé"), "{err:.200}");
         assert!(err.len() < 2_500, "{} bytes", err.len());
@@ -699,9 +771,15 @@ mod tests {
         let config: WasmConfig = toml::from_str("plugin = \"misbehave\"\nconfig = { refuse = true }").unwrap();
         let metrics = Metrics::default();
         let (dead_letter, _rx) = DeadLetter::channel(metrics.component("dead_letter"));
-        let err = WasmTransform::new(test_plugin("misbehave"), &config, metrics.component("t"), dead_letter)
-            .err()
-            .expect("configure refuses");
+        let err = WasmTransform::new(
+            test_plugin("misbehave"),
+            &config,
+            metrics.component("t"),
+            dead_letter,
+            Grants::default(),
+        )
+        .err()
+        .expect("configure refuses");
         assert!(format!("{err:#}").contains("rejected its config: config key `refuse` is set"), "{err:#}");
     }
 }

@@ -16,7 +16,7 @@
 //! (a WASI clock wait: wall time that uses no CPU) and keeps the event.
 
 use serde_json::Value;
-use sluice_plugin::{Outcome, Plugin, export_plugin};
+use sluice_plugin::{Batch, Outcome, Plugin, export_plugin};
 
 /// A 10 MB message of two-byte characters, so that a cut must find a char boundary.
 fn huge(start: &str) -> String {
@@ -44,13 +44,13 @@ impl Plugin for Misbehave {
         Ok(Misbehave::default())
     }
 
-    fn process_batch(&mut self, batch: &[String]) -> Vec<Outcome> {
+    fn process_batch(&mut self, batch: &Batch<'_>) -> Vec<Outcome> {
         if batch.is_empty() {
             self.empty_batches += 1;
         } else {
             self.batches += 1;
         }
-        batch.iter().map(|event| self.process(event)).collect()
+        batch.iter().map(|event| self.process(event.text())).collect()
     }
 
     fn process(&mut self, event: &str) -> Outcome {
