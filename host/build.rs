@@ -30,6 +30,7 @@ const TESTING: &[(&str, &str)] = &[
     ("sluice-plugin-misbehave", "misbehave"),
     ("sluice-plugin-version-one", "version-one"),
     ("sluice-plugin-version-two", "version-two"),
+    ("sluice-plugin-capabilities", "capabilities"),
 ];
 
 fn main() {

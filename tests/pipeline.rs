@@ -272,3 +272,81 @@ inputs = ["mark"]
     assert_eq!(scratch.lines("out.log"), expected, "the file sink");
     assert_eq!(scratch.lines("stdout.log"), expected, "the stdout sink");
 }
+
+/// A pipeline mixing contract versions: a plugin built against 0.2 (kept as
+/// a fixture) feeds one built against 0.3 that splits events, counts per
+/// agent in its transform's state and reads the clock, frozen by config.
+/// Every child arrives once, and the count carries over a restart.
+#[test]
+fn a_0_2_plugin_feeds_a_0_3_one_that_splits_counts_across_a_restart_and_reads_a_frozen_clock() {
+    // The file source puts each line in `message`: the plugin acts on it.
+    let scratch = Scratch::new();
+    let config = format!(
+        r#"
+data_dir = "{data}"
+
+[plugins]
+frozen_clock = "2026-01-31T12:00:00Z"
+
+[sources.agents]
+type = "file"
+include = ["{logs}/*.jsonl"]
+
+[transforms.old]
+type = "wasm"
+plugin = "{old}"
+inputs = ["agents"]
+config = {{ stage = "old" }}
+
+[transforms.new]
+type = "wasm"
+plugin = "{new}"
+inputs = ["old"]
+
+[sinks.archive]
+type = "file"
+inputs = ["new"]
+path = "{out}"
+"#,
+        data = scratch.path("data").display(),
+        logs = scratch.path("logs").display(),
+        old = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/contract-0.2/tag.wasm"),
+        new = test_plugin("capabilities"),
+        out = scratch.path("out/events.jsonl").display(),
+    );
+    let config = scratch.write("sluice.toml", &config);
+    let lines: String = (0..100)
+        .map(|n| match n % 3 {
+            0 => format!("SPLIT:{n}a,{n}b,{n}c\n"),
+            1 => "COUNT\n".to_owned(),
+            _ => "CLOCK\n".to_owned(),
+        })
+        .collect();
+    scratch.write("logs/agent.jsonl", &lines);
+    let out = scratch.path("out/events.jsonl");
+    // 34 events split in three, 33 counted, 33 stamped.
+    let expected = 34 * 3 + 33 + 33;
+    let router = Router::start(&config);
+    wait_for_lines(&out, expected, Duration::from_secs(120));
+    router.stop();
+    let events: Vec<Value> =
+        scratch.lines("out/events.jsonl").iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), expected, "every child once, nothing else");
+    let parts: Vec<&str> =
+        events.iter().filter(|e| e.get("part").is_some()).map(|e| e["message"].as_str().unwrap()).collect();
+    assert_eq!(&parts[..6], ["0a", "0b", "0c", "3a", "3b", "3c"], "children in place and in order");
+    let counts: Vec<u64> = events.iter().filter_map(|e| e["count"].as_u64()).collect();
+    assert_eq!(counts, (1..=33).collect::<Vec<_>>(), "one count per event, in order");
+    let stamped: Vec<&Value> = events.iter().filter(|e| e.get("now").is_some()).collect();
+    assert_eq!(stamped.len(), 33);
+    assert!(stamped.iter().all(|e| e["now"] == 1_769_860_800 && e["monotonic"] == 0), "{:?}", stamped[0]);
+    assert!(stamped.iter().all(|e| e["stages"] == serde_json::json!(["old"])), "the 0.2 stage ran first");
+
+    // After a restart the state still holds the count.
+    scratch.append("logs/agent.jsonl", "COUNT\n");
+    let router = Router::start(&config);
+    let lines = wait_for_lines(&out, expected + 1, Duration::from_secs(60));
+    router.stop();
+    let last: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+    assert_eq!(last["count"], 34, "{last}");
+}

@@ -158,12 +158,25 @@ fn plugin_check_shows_the_contract_init_and_each_outcome() {
     let output = sluice(&["plugin", "check", &plugin, "--config", config, "--events", events.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("contract: sluice:plugin@0.2.0"), "{stdout}");
+    assert!(stdout.contains("contract: sluice:plugin@0.3.0"), "{stdout}");
+    assert!(stdout.contains("metadata: sluice-plugin-tag 0.1.0 (built against contract 0.3.0)"), "{stdout}");
     assert!(stdout.contains(&format!("configure: ok with config {config}")), "{stdout}");
     assert!(stdout.contains("event 0: keep (rewritten): {"), "{stdout}");
     assert!(stdout.contains("event 1: drop"), "{stdout}");
     assert!(stdout.contains("event 2: fail: stage s refused the event"), "{stdout}");
-    assert!(stdout.contains("3 events: 0 kept unchanged, 1 rewritten, 0 emitted, 1 dropped, 1 failed"), "{stdout}");
+    assert!(
+        stdout.contains("3 events: 0 kept unchanged, 1 rewritten, 0 emitted, 0 split, 1 dropped, 1 failed"),
+        "{stdout}"
+    );
+
+    // A plugin built against 0.2 still checks, and says so.
+    let old = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/contract-0.2/tag.wasm");
+    let output = sluice(&["plugin", "check", old, "--config", config, "--events", events.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("contract: sluice:plugin@0.2.0"), "{stdout}");
+    assert!(!stdout.contains("metadata:"), "0.2 has no metadata: {stdout}");
+    assert!(stdout.contains("1 rewritten, 0 emitted, 0 split, 1 dropped, 1 failed"), "{stdout}");
 
     // The demo events, normalised, are the default; a formatter emits a line for each.
     let output = sluice(&["plugin", "check", &test_plugin("cef"), "--count", "5"]);

@@ -41,6 +41,6 @@ mod tests {
         assert!(package.starts_with("sluice:plugin@"), "{package}");
         let (resolve, world) = resolve().unwrap();
         let exports: Vec<String> = resolve.worlds[world].exports.keys().map(|k| resolve.name_world_key(k)).collect();
-        assert_eq!(exports, ["configure", "process"]);
+        assert_eq!(exports, ["metadata", "configure", "process"]);
     }
 }

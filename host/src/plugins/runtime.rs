@@ -538,6 +538,55 @@ mod tests {
         (result, wall.elapsed(), thread_cpu_time() - cpu)
     }
 
+    /// Each built-in formatter, run by the router (on 0.3, the fields it
+    /// declared located by the host), writes exactly the golden lines its
+    /// own native tests check with the whole event in hand.
+    #[test]
+    fn built_in_formatters_write_their_golden_lines_through_the_router() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins");
+        let corpus: Vec<String> = std::fs::read_to_string(format!("{root}/testdata/canonical-events.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap().to_string())
+            .collect();
+        let cef_configured = serde_json::json!({
+            "vendor": "Agent|Sec", "product": "Router\\Prod", "version": "1.0",
+            "name": ["event.action"], "severity": {"value": "5"}, "time_format": "rfc3339",
+            "mapping": {"suser": "agent.id", "cs6Label": {"value": "model"}, "cs6": "agent.model", "flexString1": false,
+                        "flexString1Label": false, "cn1": false, "deviceExternalId": {"value": "gw-1"},
+                        "cs4": ["tool.arguments.url", "tool.arguments"]},
+        });
+        let runtime = Runtime::new(None).unwrap();
+        for (plugin, config, golden) in [
+            ("cef", "{}".to_owned(), "cef/tests/golden/default.cef"),
+            ("cef", cef_configured.to_string(), "cef/tests/golden/configured.cef"),
+            ("leef", "{}".to_owned(), "leef/tests/golden/v1-tab.leef"),
+            ("leef", r#"{"version":"2.0","delimiter":"^"}"#.to_owned(), "leef/tests/golden/v2-caret.leef"),
+            ("ocsf", "{}".to_owned(), "ocsf/tests/golden/shared.ocsf.jsonl"),
+            ("json", "{}".to_owned(), "json/tests/golden/canonical.jsonl"),
+        ] {
+            let bytes = std::fs::read(format!("{}/{plugin}.wasm", env!("SLUICE_TEST_PLUGINS"))).unwrap();
+            let mut instance =
+                runtime.load(plugin, &bytes).unwrap().instantiate("t", &config, Limits::default()).unwrap();
+            let lines: Vec<String> = instance
+                .process(&corpus)
+                .unwrap()
+                .into_iter()
+                .map(|outcome| match outcome {
+                    Outcome::Emit(line) => line,
+                    other => panic!("{plugin}: expected a line, got {other:?}"),
+                })
+                .collect();
+            let expected = std::fs::read_to_string(format!("{root}/{golden}")).unwrap();
+            let expected: Vec<&str> = expected.lines().collect();
+            assert_eq!(lines.len(), expected.len(), "{golden}");
+            for (n, (line, expected)) in lines.iter().zip(expected).enumerate() {
+                assert_eq!(line, expected, "{golden}, line {}", n + 1);
+            }
+        }
+    }
+
     /// A plugin waiting in a WASI clock wait uses no CPU: its wall time, three
     /// deadlines long, is not held against it.
     #[test]

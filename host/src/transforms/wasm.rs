@@ -384,13 +384,159 @@ mod tests {
     }
 
     fn transform(name: &str, config: &str) -> (WasmTransform, mpsc::Receiver<Rejected>) {
-        let config: WasmConfig = toml::from_str(&format!("plugin = \"{name}\"\n{config}")).expect("config");
+        transform_of(test_plugin(name), config, Grants::default())
+    }
+
+    fn transform_of(plugin: Plugin, config: &str, grants: Grants) -> (WasmTransform, mpsc::Receiver<Rejected>) {
+        let config: WasmConfig = toml::from_str(&format!("plugin = \"{}\"\n{config}", plugin.name())).expect("config");
         let metrics = Metrics::default();
         let (dead_letter, rx) = DeadLetter::channel(metrics.component("dead_letter"));
         let transform =
-            WasmTransform::new(test_plugin(name), &config, metrics.component("t"), dead_letter, Grants::default())
-                .expect("transform starts");
+            WasmTransform::new(plugin, &config, metrics.component("t"), dead_letter, grants).expect("transform starts");
         (transform, rx)
+    }
+
+    fn json_batch(events: &[serde_json::Value]) -> Batch {
+        Batch::new(events.iter().map(|e| Event::from_json(e.to_string())).collect())
+    }
+
+    fn values(batch: &Batch) -> Vec<serde_json::Value> {
+        batch.events.iter().map(|e| serde_json::from_str(e.json()).unwrap()).collect()
+    }
+
+    /// The 0.2 plugin kept as a fixture: built by the SDK of the last 0.2
+    /// release (tests/fixtures/contract-0.2/README.md).
+    fn contract_0_2_tag() -> Plugin {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/contract-0.2/tag.wasm");
+        runtime().load("tag-0.2", &std::fs::read(path).expect("the 0.2 fixture")).expect("a 0.2 plugin loads")
+    }
+
+    #[test]
+    fn a_0_2_plugin_runs_beside_a_0_3_one() {
+        use crate::plugins::Contract;
+        let old = contract_0_2_tag();
+        assert_eq!(old.contract(), Contract::V02);
+        let new = test_plugin("tag");
+        assert_eq!(new.contract(), Contract::V03);
+        let (mut old, mut dead_old) =
+            transform_of(old, "config = { stage = \"old\", drop_containing = \"x\" }", Grants::default());
+        let (mut new, _) =
+            transform_of(new, "config = { stage = \"new\", fail_containing = \"bad\" }", Grants::default());
+        let out = new.process(old.process(batch(&["a", "x", "bad"])));
+        let stages: Vec<serde_json::Value> = values(&out).iter().map(|e| e["stages"].clone()).collect();
+        assert_eq!(stages, [serde_json::json!(["old", "new"])], "both stages ran, in order");
+        assert!(dead_old.try_recv().is_err(), "the 0.2 stage dropped `x`, it did not fail it");
+        assert_eq!(old.metrics.counts().dropped, 1);
+        assert_eq!(new.instance.as_ref().unwrap().metadata().map(|m| m.contract.as_str()), Some("0.3.0"));
+        assert!(old.instance.as_ref().unwrap().metadata().is_none(), "0.2 has no metadata export");
+    }
+
+    #[test]
+    fn declared_fields_reach_the_plugin_at_their_slots() {
+        let (mut transform, _) = transform("capabilities", "");
+        let events = [
+            serde_json::json!({"message": "READ", "agent": {"id": "agt \"7\"", "model": "m"}, "big": [1, {"message": "no"}]}),
+            serde_json::json!({"agent": {"name": "x"}, "message": "READ"}),
+        ];
+        let out = values(&transform.process(json_batch(&events)));
+        assert_eq!(out[0]["read"], serde_json::json!({"message": "READ", "agent.id": "agt \"7\""}));
+        assert_eq!(out[1]["read"], serde_json::json!({"message": "READ", "agent.id": ""}), "absent reads as empty");
+    }
+
+    #[test]
+    fn edits_are_applied_by_the_host_and_a_bad_edit_fails_only_its_event() {
+        let (mut transform, mut dead) = transform("capabilities", "");
+        let events = [
+            serde_json::json!({"message": "EDIT", "remove_me": 1, "old": {"k": "v"}, "kept": true}),
+            serde_json::json!({"message": "BADEDIT"}),
+            serde_json::json!({"message": "other"}),
+        ];
+        let out = values(&transform.process(json_batch(&events)));
+        assert_eq!(
+            out,
+            [
+                serde_json::json!({"message": "EDIT", "edited": true, "new": {"k": "v"}, "kept": true}),
+                serde_json::json!({"message": "other"})
+            ]
+        );
+        let rejected = dead.try_recv().expect("the bad edit is dead-lettered");
+        assert_eq!(rejected.records().len(), 1);
+        assert_eq!(
+            rejected.records()[0].1,
+            "plugin `capabilities` answered with an edit that failed: edit 1 of 1 (set `message.inner`): \
+             `message` is not an object but a string"
+        );
+    }
+
+    /// One event becomes three, in its place and order; they travel in the
+    /// parent's batch, so the source hears the batch delivered only when the
+    /// last of them is.
+    #[test]
+    fn a_split_event_s_children_take_its_place_and_share_its_acknowledgement() {
+        let (mut transform, _) = transform("capabilities", "");
+        let (finaliser, mut status) = crate::ack::Finaliser::new();
+        let events = ["before", "SPLIT:a,b,c", "SPLIT:", "after"]
+            .iter()
+            .map(|m| Event::from_json(serde_json::json!({"message": m, "agent": {"id": "g"}}).to_string()))
+            .collect();
+        let out = transform.process(Batch::with_finaliser(events, finaliser));
+        assert_eq!(messages(&out), ["before", "a", "b", "c", "after"], "an empty split is a drop");
+        assert_eq!(values(&out)[3], serde_json::json!({"message": "c", "part": 2, "agent": {"id": "g"}}));
+        assert_eq!(transform.metrics.counts().dropped, 1);
+        let mut parts = out.events.clone();
+        let first = out.split_off(parts.drain(..2).collect());
+        drop(out);
+        assert!(status.try_recv().is_err(), "not acknowledged while children are in flight");
+        drop(first);
+        assert_eq!(status.try_recv().unwrap(), crate::ack::BatchStatus::Delivered);
+    }
+
+    /// The state belongs to the transform, not the instance: a replaced
+    /// instance, a new version and a restart (the store reopened from its
+    /// directory) all see the count so far.
+    #[test]
+    fn state_outlives_instances_versions_and_restarts() {
+        use crate::plugins::state::{StateLimits, StateStore};
+        let dir = tempfile::tempdir().unwrap();
+        let open = || Grants {
+            clock: crate::plugins::PluginClock::Real,
+            state: Arc::new(StateStore::open(dir.path(), StateLimits::default()).unwrap()),
+        };
+        let count = |transform: &mut WasmTransform| {
+            let event = serde_json::json!({"message": "COUNT", "agent": {"id": "agt-1"}});
+            values(&transform.process(json_batch(&[event])))[0]["count"].clone()
+        };
+        let grants = open();
+        let (mut transform, _) = transform_of(test_plugin("capabilities"), "", grants.clone());
+        assert_eq!(count(&mut transform), 1);
+        transform.instance = None; // as after a trap
+        assert_eq!(count(&mut transform), 2, "a fresh instance");
+        let (tx, rx) = watch::channel(test_plugin("capabilities"));
+        transform.follow_updates(rx);
+        tx.send_modify(|_| {});
+        assert_eq!(count(&mut transform), 3, "a hot-reloaded version");
+        drop((transform, grants));
+        let (mut restarted, _) = transform_of(test_plugin("capabilities"), "", open());
+        assert_eq!(count(&mut restarted), 4, "after a restart");
+    }
+
+    #[test]
+    fn a_full_state_refuses_with_the_limit_and_the_clock_can_be_frozen() {
+        let frozen = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let grants = Grants { clock: crate::plugins::PluginClock::Frozen(frozen), ..Grants::default() };
+        let (mut frozen, mut dead) = transform_of(test_plugin("capabilities"), "", grants);
+        let out = values(&frozen.process(batch(&["CLOCK", "FILLSTATE"])));
+        assert_eq!(out[0]["now"], 1_800_000_000);
+        assert_eq!(out[0]["monotonic"], 0);
+        let rejected = dead.try_recv().unwrap();
+        assert_eq!(
+            rejected.records()[0].1,
+            "plugin `capabilities` failed the event: refused: a state value of 2097152 bytes is larger than 1048576 bytes"
+        );
+        let (mut real, _) = transform("capabilities", "");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let read = values(&real.process(batch(&["CLOCK"])))[0]["now"].as_u64().unwrap();
+        assert!(read.abs_diff(now) <= 5, "the real clock: {read} against {now}");
     }
 
     fn batch(messages: &[&str]) -> Batch {

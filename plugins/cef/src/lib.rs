@@ -13,14 +13,17 @@ mod format;
 mod mapping;
 
 use serde_json::Value;
+use sluice_plugin::declared::declarable;
 use sluice_plugin::projection::Projection;
-use sluice_plugin::{Outcome, Plugin, export_plugin};
+use sluice_plugin::{Declared, Outcome, Plugin, export_plugin};
 
 /// The plugin instance.
 pub struct Cef {
     formatter: format::Formatter,
     /// The fields the mapping reads: the rest of each event is skipped, not built.
     fields: Projection,
+    /// The same fields, declared to the router so that it locates them.
+    reads: Vec<String>,
 }
 
 impl Plugin for Cef {
@@ -30,8 +33,22 @@ impl Plugin for Cef {
         let sources = [&header.signature_id, &header.name, &header.severity]
             .into_iter()
             .chain(settings.extension.entries().iter().map(|(_, source)| source));
-        let fields = Projection::new(sources.flat_map(|source| source.paths_read()));
-        Ok(Cef { formatter: format::Formatter::new(settings), fields })
+        let paths: Vec<&str> = sources.flat_map(|source| source.paths_read()).collect();
+        let fields = Projection::new(paths.iter().copied());
+        let mut reads: Vec<String> = paths.iter().map(|p| declarable(p).to_owned()).filter(|p| !p.is_empty()).collect();
+        reads.sort_unstable();
+        reads.dedup();
+        Ok(Cef { formatter: format::Formatter::new(settings), fields, reads })
+    }
+
+    fn reads(&self) -> Vec<String> {
+        self.reads.clone()
+    }
+
+    /// The declared fields, located by the router, make the projection
+    /// without parsing the event.
+    fn process_declared(&mut self, event: &Declared<'_>) -> Outcome {
+        Outcome::Emit(self.formatter.format(&event.projection()))
     }
 
     fn process(&mut self, event: &str) -> Outcome {

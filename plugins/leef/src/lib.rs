@@ -15,14 +15,17 @@ mod mapping;
 mod safe;
 
 use serde_json::Value;
+use sluice_plugin::declared::declarable;
 use sluice_plugin::projection::Projection;
-use sluice_plugin::{Outcome, Plugin, export_plugin, log};
+use sluice_plugin::{Declared, Outcome, Plugin, export_plugin, log};
 
 /// The plugin instance.
 pub struct Leef {
     formatter: format::Formatter,
     /// The fields the mapping reads: the rest of each event is skipped, not built.
     fields: Projection,
+    /// The same fields, declared to the router so that it locates them.
+    reads: Vec<String>,
     tally: safe::Tally,
 }
 
@@ -31,7 +34,11 @@ impl Plugin for Leef {
         let settings = config::Settings::parse(&config)?;
         let sources =
             std::iter::once(&settings.event_id).chain(settings.attributes.entries().iter().map(|(_, source)| source));
-        let fields = Projection::new(sources.flat_map(|source| source.paths_read()));
+        let paths: Vec<&str> = sources.flat_map(|source| source.paths_read()).collect();
+        let fields = Projection::new(paths.iter().copied());
+        let mut reads: Vec<String> = paths.iter().map(|p| declarable(p).to_owned()).filter(|p| !p.is_empty()).collect();
+        reads.sort_unstable();
+        reads.dedup();
         let (formatter, replaced) = format::Formatter::new(settings);
         if replaced > 0 {
             log::warn(
@@ -39,15 +46,30 @@ impl Plugin for Leef {
                 &[("characters", &replaced.to_string())],
             );
         }
-        Ok(Leef { formatter, fields, tally: safe::Tally::default() })
+        Ok(Leef { formatter, fields, reads, tally: safe::Tally::default() })
+    }
+
+    fn reads(&self) -> Vec<String> {
+        self.reads.clone()
+    }
+
+    /// The declared fields, located by the router, make the projection
+    /// without parsing the event.
+    fn process_declared(&mut self, event: &Declared<'_>) -> Outcome {
+        self.emit(&event.projection())
     }
 
     fn process(&mut self, event: &str) -> Outcome {
-        let event = match self.fields.parse(event) {
-            Ok(event) => event,
-            Err(reason) => return Outcome::Fail(reason),
-        };
-        let (line, replaced) = self.formatter.format(&event);
+        match self.fields.parse(event) {
+            Ok(event) => self.emit(&event),
+            Err(reason) => Outcome::Fail(reason),
+        }
+    }
+}
+
+impl Leef {
+    fn emit(&mut self, event: &Value) -> Outcome {
+        let (line, replaced) = self.formatter.format(event);
         if self.tally.add(&replaced) {
             log::warn(
                 "replaced characters that LEEF cannot carry (delimiter, `|` in the header, TAB, CR, LF) by spaces",

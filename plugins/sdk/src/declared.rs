@@ -27,6 +27,21 @@
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
+/// The part of a dotted path the router can locate: up to its first
+/// numeric segment (`labels.0.name` → `labels`), because the router locates
+/// members of objects, not items of arrays. Declare this, and read the rest
+/// of the path in the value ([`Declared::projection`] holds the whole array).
+pub fn declarable(path: &str) -> &str {
+    let mut end = 0;
+    for segment in path.split('.') {
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            break;
+        }
+        end += segment.len() + 1;
+    }
+    &path[..end.saturating_sub(1).min(path.len())]
+}
+
 /// The kind of a declared field's value, as the router reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -244,6 +259,14 @@ mod tests {
             json!({"agent": {"id": "a-1", "n": 2}, "msg": "l\n2", "x": null, "o": {"k": [1]}})
         );
         assert_eq!(batch.get(0).unwrap().projection(), json!({}));
+    }
+
+    #[test]
+    fn a_path_is_declarable_up_to_its_first_item_number() {
+        assert_eq!(declarable("agent.id"), "agent.id");
+        assert_eq!(declarable("labels.0.name"), "labels");
+        assert_eq!(declarable("a.b.12"), "a.b");
+        assert_eq!(declarable("0"), "");
     }
 
     #[test]
