@@ -34,9 +34,10 @@ fn pass(instance: &mut Instance, events: Vec<String>) -> Vec<String> {
         .into_iter()
         .zip(outcomes)
         .filter_map(|(event, outcome)| match outcome {
-            Outcome::Keep(None) | Outcome::Emit(_) => Some(event),
-            Outcome::Keep(Some(json)) => Some(json),
-            Outcome::Drop | Outcome::Fail(_) => None,
+            Outcome::Keep | Outcome::Emit(_) => Some(event),
+            Outcome::Replace(json) => Some(json),
+            Outcome::Edit(edits) => sluice::plugins::edits::apply(&event, &edits).ok(),
+            Outcome::Split(_) | Outcome::Drop | Outcome::Fail(_) => None,
         })
         .collect()
 }

@@ -1,8 +1,8 @@
-//! Today's contract (`wit/plugin.wit`, 0.2) with nothing behind it: answers
+//! Contract 0.2 (`wit/v0.2/plugin.wit`) with nothing behind it: answers
 //! `keep` for every event without reading it, so a call measures 0.2's
 //! boundary alone (lowering the `list<string>`, lifting the outcomes).
 
-wit_bindgen::generate!({ path: "../../../wit", world: "plugin" });
+wit_bindgen::generate!({ path: "../../../wit/v0.2/plugin.wit", world: "plugin" });
 
 struct Export;
 
