@@ -667,11 +667,23 @@ mod tests {
     #[test]
     fn transform_limits_are_checked() {
         let text = "[sources.in]\ntype = \"stdin\"\n[transforms.t]\ntype = \"wasm\"\nplugin = \"tag\"\n\
-                    inputs = [\"in\"]\nlimits = { deadline_ms = 0, memory_mb = 9000 }\n\
-                    [sinks.out]\ntype = \"stdout\"\ninputs = [\"t\"]\n";
+                    inputs = [\"in\"]\nlimits = { deadline_ms = 0, memory_mb = 9000, state_mb = 0 }\n\
+                    workers = 0\nshard_by = \"agent..id\"\n\
+                    [sinks.out]\ntype = \"stdout\"\ninputs = [\"t\"]\n\
+                    [plugins]\nfrozen_clock = \"yesterday\"\n";
         let errors = errors(text);
         assert_has(&errors, "transforms.t.limits.deadline_ms: must be between 1 and 60000");
         assert_has(&errors, "transforms.t.limits.memory_mb: must be between 1 and 4096");
+        assert_has(&errors, "transforms.t.limits.state_mb: must be between 1 and 4096");
+        assert_has(&errors, "transforms.t.workers: must be between 1 and 256");
+        assert!(
+            errors.iter().any(|e| e.starts_with("transforms.t.shard_by: path \"agent..id\" has an empty segment")),
+            "{errors:#?}"
+        );
+        assert!(
+            errors.iter().any(|e| e.starts_with("plugins.frozen_clock: \"yesterday\" is not an RFC 3339 time")),
+            "{errors:#?}"
+        );
     }
 
     #[test]

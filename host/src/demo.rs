@@ -32,7 +32,13 @@ pub fn config(count: u64, out_dir: &Path) -> anyhow::Result<Config> {
     config.transforms.retain(|id, _| id == "normalise" || id == "redact");
     config.sinks.clear();
     for (plugin, _) in FORMATS {
-        let wasm = WasmConfig { plugin: (*plugin).to_owned(), config: Default::default(), limits: Default::default() };
+        let wasm = WasmConfig {
+            plugin: (*plugin).to_owned(),
+            config: Default::default(),
+            limits: Default::default(),
+            workers: None,
+            shard_by: None,
+        };
         let transform = Transform { inputs: vec!["redact".to_owned()], kind: TransformConfig::Wasm(wasm) };
         config.transforms.insert((*plugin).to_owned(), transform);
         let file = FileSinkConfig { path: out_dir.join(format!("{plugin}.txt")) };

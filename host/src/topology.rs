@@ -22,6 +22,7 @@ use crate::sinks::{self, ReopenFiles, SinkContext};
 use crate::sources::SourceContext;
 use crate::transforms::TransformConfig;
 use crate::transforms::wasm::WasmTransform;
+use crate::transforms::workers::{self, Spread};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -38,7 +39,8 @@ pub const DEAD_LETTER_ID: &str = "dead_letter";
 /// A checked configuration with its plugins loaded, ready to run.
 pub struct Topology {
     config: Config,
-    transforms: BTreeMap<String, WasmTransform>,
+    /// Each transform's workers (one plugin instance each) and how they share batches.
+    transforms: BTreeMap<String, (Vec<WasmTransform>, Spread)>,
     plugin_notes: BTreeMap<String, String>,
     /// Keeps the runtime (and its epoch ticker, which enforces deadlines)
     /// alive while plugins run; hot reload will resolve new plugins here.
@@ -105,22 +107,25 @@ impl Topology {
                 };
                 let clock = config.plugins.clock().expect("checked when the config was parsed");
                 let grants = Grants { clock, state };
-                match WasmTransform::new(plugin.clone(), wasm, metrics.component(id), dead_letter.clone(), grants) {
+                let component = metrics.component(id);
+                let built: anyhow::Result<Vec<WasmTransform>> = (0..wasm.workers())
+                    .map(|_| {
+                        WasmTransform::new(plugin.clone(), wasm, component.clone(), dead_letter.clone(), grants.clone())
+                    })
+                    .collect();
+                match built {
                     Ok(mut built) => {
                         if let Some(stem) = registry.dir_stem(&wasm.plugin) {
                             let reloader = reloader.get_or_insert_with(|| {
                                 Reloader::new(registry.clone(), registry.dir().expect("a dir stem").to_owned())
                             });
-                            let (config_json, limits) = built.settings();
-                            built.follow_updates(reloader.subscribe(
-                                &stem,
-                                plugin,
-                                config_json,
-                                limits,
-                                metrics.component(id),
-                            ));
+                            let (config_json, limits) = built[0].settings();
+                            let updates = reloader.subscribe(&stem, plugin, config_json, limits, component.clone());
+                            for worker in &mut built {
+                                worker.follow_updates(updates.clone());
+                            }
                         }
-                        transforms.insert(id.clone(), built);
+                        transforms.insert(id.clone(), (built, wasm.spread()));
                     }
                     Err(err) => errors.push(ConfigError::new(format!("transforms.{id}.config"), format!("{err:#}"))),
                 }
@@ -271,12 +276,19 @@ impl Topology {
 
         let mut workers = Vec::new();
         for id in config.transforms.keys() {
-            let transform = transforms.remove(id).expect("built at load time");
+            let (mut built, spread) = transforms.remove(id).expect("built at load time");
             let input = receivers.remove(id).expect("a channel per transform");
             let out = fanout(id);
+            let component = metrics.component(id);
             let worker = std::thread::Builder::new()
                 .name(format!("transform-{id}"))
-                .spawn(move || transform.run(input, out))
+                .spawn(move || {
+                    if built.len() == 1 {
+                        built.pop().expect("one worker").run(input, out);
+                    } else if let Err(err) = workers::run(built, spread, input, out, component.clone()) {
+                        component.error("the transform's workers could not start", &format!("{err:#}"));
+                    }
+                })
                 .with_context(|| format!("starting the worker thread of transform {id}"))?;
             workers.push(worker);
         }

@@ -52,7 +52,7 @@ impl Slots {
         let mut root = Node::default();
         for (slot, path) in paths.iter().enumerate() {
             if path.split('.').any(str::is_empty) {
-                return Err(format!("declared path {path:?} has an empty segment (paths look like `agent.id`)"));
+                return Err(format!("path {path:?} has an empty segment (paths look like `agent.id`)"));
             }
             let node = path.split('.').fold(&mut root, |node, name| {
                 let at = match node.children.iter().position(|(n, _)| &**n == name) {

@@ -5,6 +5,7 @@
 //! way they add their own.
 
 pub mod wasm;
+pub mod workers;
 
 use crate::config::ConfigError;
 use serde::Deserialize;

@@ -10,12 +10,14 @@
 //! events are dead-lettered without calling it, while the rest of the router
 //! runs on.
 
+use super::workers::Spread;
 use crate::config::ConfigError;
 use crate::dead_letter::DeadLetter;
 use crate::event::{Batch, Event};
 use crate::fanout::Fanout;
 use crate::metrics::ComponentMetrics;
 use crate::plugins::edits;
+use crate::plugins::slots::Slots;
 use crate::plugins::state::StateLimits;
 use crate::plugins::{CallFailure, Grants, Instance, Limits, Outcome, Plugin};
 use serde::Deserialize;
@@ -34,6 +36,13 @@ pub struct WasmConfig {
     pub config: toml::Table,
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Plugin instances run in parallel, each on a thread of its own
+    /// (default: the number of cores). See `transforms::workers`.
+    pub workers: Option<usize>,
+    /// Spread events over the workers by this field's value (`agent.id`),
+    /// so each value's events meet one instance, in order; unset: whole
+    /// batches in turn, in order.
+    pub shard_by: Option<String>,
 }
 
 /// `limits = { … }` of a wasm transform.
@@ -62,6 +71,16 @@ impl WasmConfig {
         if self.plugin.trim().is_empty() {
             errors.push(ConfigError::new(format!("{at}.plugin"), "must name a plugin"));
         }
+        if let Some(workers) = self.workers
+            && !(1..=256).contains(&workers)
+        {
+            errors.push(ConfigError::new(format!("{at}.workers"), "must be between 1 and 256"));
+        }
+        if let Some(path) = &self.shard_by
+            && let Err(problem) = Slots::new(std::slice::from_ref(path))
+        {
+            errors.push(ConfigError::new(format!("{at}.shard_by"), problem));
+        }
         let limits = &self.limits;
         if !(1..=60_000).contains(&limits.deadline_ms) {
             errors.push(ConfigError::new(format!("{at}.limits.deadline_ms"), "must be between 1 and 60000"));
@@ -80,6 +99,19 @@ impl WasmConfig {
     /// The `config` table as the JSON text `configure` receives.
     pub fn config_json(&self) -> String {
         serde_json::to_string(&self.config).expect("a TOML table serialises as JSON")
+    }
+
+    /// How many workers run the plugin.
+    pub fn workers(&self) -> usize {
+        self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    }
+
+    /// How batches are spread over the workers.
+    pub fn spread(&self) -> Spread {
+        match &self.shard_by {
+            None => Spread::ByBatch,
+            Some(path) => Spread::ByKey(Slots::new(std::slice::from_ref(path)).expect("checked by validate")),
+        }
     }
 
     /// How much state the plugin may keep.
@@ -179,11 +211,17 @@ impl WasmTransform {
         }
     }
 
+    /// Process the next batch: first swap in a newer plugin version if one
+    /// was published, so each batch is processed by one version.
+    pub fn process_next(&mut self, batch: Batch) -> Batch {
+        self.take_update();
+        self.process(batch)
+    }
+
     /// Process batches until every input has closed.
     pub fn run(mut self, mut input: mpsc::Receiver<Batch>, out: Fanout) {
         while let Some(batch) = input.blocking_recv() {
-            self.take_update();
-            let batch = self.process(batch);
+            let batch = self.process_next(batch);
             let n = batch.len();
             if out.blocking_send(batch).is_err() {
                 self.metrics.error("every consumer has stopped; failing what is still queued", &"consumers gone");
