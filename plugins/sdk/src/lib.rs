@@ -44,6 +44,7 @@ pub mod bindings {
 }
 
 pub mod clock;
+pub mod config;
 pub mod declared;
 pub mod event;
 pub mod fields;
