@@ -138,6 +138,8 @@ fn a_good_config_prints_the_topology() {
     let stdout = String::from_utf8_lossy(&again.stdout);
     assert!(stdout.contains("transform t <- [in]: plugin stamp (loaded from cache in"), "{stdout}");
     assert!(stdout.contains("sink      out <- [t]: stdout"), "{stdout}");
+    // Checking never opens the plugins' state, which a running router may be writing.
+    assert!(!scratch.path("data/state").exists(), "validate created data/state");
 }
 
 #[test]

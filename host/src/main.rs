@@ -187,7 +187,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { config } => {
-            let topology = match load(config.as_ref()).and_then(Topology::build) {
+            let topology = match load(config.as_ref()).and_then(Topology::check) {
                 Ok(topology) => topology,
                 Err(errors) => return Ok(report_errors(&errors)),
             };

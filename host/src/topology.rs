@@ -60,10 +60,29 @@ pub struct Report {
     pub counts: BTreeMap<String, Counts>,
 }
 
+/// What a topology is built for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Run,
+    Check,
+}
+
 impl Topology {
     /// Load every plugin of a checked config and run each `configure`, reporting
     /// every failure with the transform's table and key.
     pub fn build(config: Config) -> Result<Topology, ConfigErrors> {
+        Topology::build_with(config, Purpose::Run)
+    }
+
+    /// As [`Topology::build`], to check the config and describe it (`sluice
+    /// validate`), not to run it: the plugins' state stores are kept in
+    /// memory, so that a check beside a running router never opens (and
+    /// never repairs the tail of) the state log that router is writing.
+    pub fn check(config: Config) -> Result<Topology, ConfigErrors> {
+        Topology::build_with(config, Purpose::Check)
+    }
+
+    fn build_with(config: Config, purpose: Purpose) -> Result<Topology, ConfigErrors> {
         let metrics = Metrics::default();
         let (dead_letter, dead_letter_rx) = DeadLetter::channel(metrics.component(DEAD_LETTER_ID));
         let mut errors = Vec::new();
@@ -97,8 +116,11 @@ impl Topology {
                         plugin.load_time().as_secs_f64() * 1e3
                     ),
                 );
-                let state_dir = config.data_dir.join("state").join(id);
-                let state = match StateStore::open(&state_dir, wasm.state_limits()) {
+                let state = match purpose {
+                    Purpose::Check => Ok(StateStore::in_memory(wasm.state_limits())),
+                    Purpose::Run => StateStore::open(&config.data_dir.join("state").join(id), wasm.state_limits()),
+                };
+                let state = match state {
                     Ok(state) => Arc::new(state),
                     Err(err) => {
                         errors.push(ConfigError::new(format!("transforms.{id}"), format!("{err:#}")));

@@ -227,8 +227,8 @@ impl Plugin {
         &self.name
     }
 
-    /// The names the component imports (`sluice:plugin/log@0.2.0`,
-    /// `wasi:cli/environment@0.2.6` …): which contract version it targets.
+    /// The names the component imports (`sluice:plugin/log@0.3.0`,
+    /// `wasi:cli/environment@0.2.6` …), for `plugin check` to show.
     pub fn imports(&self) -> Vec<String> {
         let component = self.pre.instance_pre().component();
         component.component_type().imports(self.pre.engine()).map(|(name, _)| name.to_owned()).collect()
