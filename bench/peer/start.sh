@@ -33,7 +33,9 @@ encoding = "message"                 # the syslog MSG as it came, not the event 
 TOML
     ;;
   P1) # Parse syslog, normalise the JSON (agent-event), mask the four P1 secret
-      # patterns (redact), format CEF (cef), forward one line per event.
+      # patterns (redact), format CEF (cef), forward one line per event. The
+      # source parses the agent's JSON once, natively (a key of [sources.in]).
+    echo 'decoding = "json"' >> "$config"
     cat "$here/P1.toml" >> "$config"
     cat >> "$config" <<TOML
 

@@ -14,6 +14,7 @@
 //! the same events and any event can be regenerated alone. Events carry no
 //! `time`: the normaliser takes it from `received_at`.
 
+use super::decoding::Decoding;
 use super::{Origin, SourceContext, message_event};
 use crate::event::Batch;
 use crate::timestamp::now_rfc3339;
@@ -60,8 +61,9 @@ pub async fn run(config: DemoConfig, ctx: SourceContext) -> anyhow::Result<()> {
         }
         let end = config.count.min(index.saturating_add(per_batch));
         let received_at = now_rfc3339();
-        let events: Vec<_> =
-            (index..end).map(|i| message_event(&generate(config.seed, i), origin, &received_at)).collect();
+        let events: Vec<_> = (index..end)
+            .map(|i| message_event(&generate(config.seed, i), origin, &received_at, Decoding::Text))
+            .collect();
         let n = events.len();
         ctx.metrics.received(n);
         if ctx.out.send(Batch::new(events)).await.is_err() {

@@ -11,6 +11,7 @@
 //! order: a crash or a failed delivery means reading again, never a loss.
 
 use super::checkpoint::{CheckpointFile, FINGERPRINT_BYTES, Fingerprint, Position};
+use super::decoding::Decoding;
 use super::lines::{Line, LineSplitter};
 use super::{Origin, SourceContext, message_event};
 use crate::ack::{BatchStatus, Finaliser};
@@ -57,6 +58,11 @@ pub struct FileConfig {
     /// How often to check open files for new data, in milliseconds (default 50).
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
+    /// `"text"` (the default) or `"json"`: a line that is a JSON object
+    /// becomes the event's `message` as an object, parsed once here instead
+    /// of by every plugin (see `sources::decoding`).
+    #[serde(default)]
+    pub decoding: Decoding,
 }
 
 /// Where to start reading a file that has no checkpoint.
@@ -157,7 +163,13 @@ pub async fn run(config: FileConfig, ctx: SourceContext) -> anyhow::Result<()> {
 /// Load the checkpoint and open the files there are now, reading nothing yet.
 pub async fn start(config: FileConfig, ctx: SourceContext) -> anyhow::Result<Started> {
     let SourceContext { id, out, dead_letter, metrics, shutdown, data_dir, batch } = ctx;
-    let shared = Shared { id, metrics, max_events: batch.max_events.max(1), max_line_bytes: config.max_line_bytes };
+    let shared = Shared {
+        id,
+        metrics,
+        max_events: batch.max_events.max(1),
+        max_line_bytes: config.max_line_bytes,
+        decoding: config.decoding,
+    };
     let tailer = Tailer::start(config, shared, &data_dir).await?;
     Ok(Started { tailer, output: Output { events: out, dead_letter }, shutdown })
 }
@@ -202,6 +214,7 @@ struct Shared {
     metrics: Arc<ComponentMetrics>,
     max_events: usize,
     max_line_bytes: usize,
+    decoding: Decoding,
 }
 
 /// Where batches go; dropped at shutdown so the downstream stages can end.
@@ -636,7 +649,7 @@ impl Tracked {
         for line in lines.drain(..) {
             let batch = pending.get_or_insert_with(Pending::new);
             let origin = Origin { id: &shared.id, path: Some(&self.path_text), address: None };
-            let event = message_event(&line.text, origin, &received_at);
+            let event = message_event(&line.text, origin, &received_at, shared.decoding);
             batch.end = line.end;
             match line.oversized {
                 None => batch.events.push(event),
@@ -819,6 +832,7 @@ mod tests {
             max_line_bytes: 1024,
             glob_interval_ms: 10,
             poll_interval_ms: 5,
+            decoding: Decoding::Text,
         }
     }
 

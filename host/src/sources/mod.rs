@@ -10,6 +10,7 @@
 
 pub mod batcher;
 pub mod checkpoint;
+pub mod decoding;
 pub mod demo;
 pub mod file;
 pub mod lines;
@@ -21,6 +22,7 @@ use crate::dead_letter::DeadLetter;
 use crate::event::Event;
 use crate::fanout::Fanout;
 use crate::metrics::ComponentMetrics;
+use decoding::Decoding;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -148,14 +150,24 @@ pub struct Origin<'a> {
 
 /// The event for one raw message: `{"message": …, "source": {…}, "received_at": …}`.
 /// Plugins (such as `agent-event`) parse the message; the router does not.
-pub fn message_event(message: &str, origin: Origin<'_>, received_at: &str) -> Event {
+pub fn message_event(message: &str, origin: Origin<'_>, received_at: &str, decoding: Decoding) -> Event {
+    #[derive(serde::Serialize)]
+    #[serde(untagged)]
+    enum Message<'a> {
+        Text(&'a str),
+        Object(&'a serde_json::value::RawValue),
+    }
     #[derive(serde::Serialize)]
     struct MessageEvent<'a> {
-        message: &'a str,
+        message: Message<'a>,
         source: Origin<'a>,
         received_at: &'a str,
     }
-    let json = serde_json::to_string(&MessageEvent { message, source: origin, received_at })
+    let decoded = match decoding.object(message) {
+        Some(object) => Message::Object(object),
+        None => Message::Text(message),
+    };
+    let json = serde_json::to_string(&MessageEvent { message: decoded, source: origin, received_at })
         .expect("an event of strings serialises");
     Event::from_json(json)
 }
@@ -167,11 +179,14 @@ mod tests {
     #[test]
     fn message_event_escapes_the_raw_text() {
         let origin = Origin { id: "agents", path: Some("/var/log/a.jsonl"), address: None };
-        let event = message_event("{\"agent\":\"a\"}\t\u{1}", origin, "2026-11-26T00:00:00Z");
+        let event = message_event("{\"agent\":\"a\"}\t\u{1}", origin, "2026-11-26T00:00:00Z", Decoding::Text);
         let parsed: serde_json::Value = serde_json::from_str(event.json()).unwrap();
         assert_eq!(parsed["message"], "{\"agent\":\"a\"}\t\u{1}");
         assert_eq!(parsed["source"]["id"], "agents");
         assert_eq!(parsed["source"]["path"], "/var/log/a.jsonl");
         assert!(parsed["source"].get("address").is_none());
+        let event = message_event("{\"agent\":\"a\"}", origin, "2026-11-26T00:00:00Z", Decoding::Json);
+        let parsed: serde_json::Value = serde_json::from_str(event.json()).unwrap();
+        assert_eq!(parsed["message"], serde_json::json!({"agent": "a"}), "decoded");
     }
 }

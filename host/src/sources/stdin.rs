@@ -6,6 +6,7 @@
 //! position to keep, so batches carry no acknowledgement.
 
 use super::batcher::Batcher;
+use super::decoding::Decoding;
 use super::lines::{Line, LineSplitter};
 use super::{Origin, SourceContext, message_event};
 use crate::config::ConfigError;
@@ -94,7 +95,7 @@ async fn add_lines(
     let received_at = crate::timestamp::now_rfc3339();
     let origin = Origin { id: &ctx.id, path: None, address: None };
     for line in lines.drain(..) {
-        let event = message_event(&line.text, origin, &received_at);
+        let event = message_event(&line.text, origin, &received_at, Decoding::Text);
         match line.oversized {
             None => {
                 ctx.metrics.received(1);

@@ -22,6 +22,7 @@ mod stream;
 mod udp;
 
 use super::batcher::Batcher;
+use super::decoding::Decoding;
 use super::{Origin, SourceContext, message_event};
 use crate::config::ConfigError;
 use crate::event::Event;
@@ -72,6 +73,11 @@ pub struct SyslogSourceConfig {
     /// certificates must chain to): required with `mode = "tls"`, refused
     /// otherwise. `tls = { cert = "server.pem", key = "server.key", client_ca = "clients.pem" }`.
     pub tls: Option<ServerTlsConfig>,
+    /// `"text"` (the default) or `"json"`: a message that is a JSON object
+    /// becomes the event's `message` as an object, parsed once here instead
+    /// of by every plugin (see `sources::decoding`).
+    #[serde(default)]
+    pub decoding: Decoding,
 }
 
 fn default_max_message_bytes() -> usize {
@@ -209,12 +215,13 @@ impl Listener {
     async fn serve(self, ctx: SourceContext) -> anyhow::Result<()> {
         let config = self.config;
         match self.socket {
-            Socket::Udp(socket) => udp::serve(socket, config.max_message_bytes, ctx).await,
+            Socket::Udp(socket) => udp::serve(socket, config.max_message_bytes, config.decoding, ctx).await,
             Socket::Stream(listener, tls) => {
                 let settings = stream::Settings {
                     framing: config.framing.unwrap_or_default(),
                     max_message_bytes: config.max_message_bytes,
                     max_connections: config.max_connections,
+                    decoding: config.decoding,
                 };
                 stream::serve(listener, tls, settings, ctx).await
             }
@@ -228,6 +235,7 @@ struct Messages {
     ctx: SourceContext,
     batcher: Batcher,
     bad: Option<BadFrames>,
+    decoding: Decoding,
 }
 
 /// Bad frames in a row from one peer, reported as one dead-letter record.
@@ -242,8 +250,8 @@ struct BadFrames {
 }
 
 impl Messages {
-    fn new(ctx: SourceContext) -> Self {
-        Messages { batcher: Batcher::new(ctx.batch), ctx, bad: None }
+    fn new(ctx: SourceContext, decoding: Decoding) -> Self {
+        Messages { batcher: Batcher::new(ctx.batch), ctx, bad: None, decoding }
     }
 
     /// When the batch being filled, or the record of bad frames, must go.
@@ -260,7 +268,7 @@ impl Messages {
         self.ctx.metrics.received(1);
         let received_at = crate::timestamp::now_rfc3339();
         let origin = Origin { id: &self.ctx.id, path: None, address: Some(peer) };
-        let event = crate::syslog::parse(bytes).to_event(origin, &received_at);
+        let event = crate::syslog::parse(bytes).to_event(origin, &received_at, self.decoding);
         self.batcher.push(event, &self.ctx).await
     }
 
@@ -279,7 +287,7 @@ impl Messages {
         }
         let received_at = crate::timestamp::now_rfc3339();
         let origin = Origin { id: &self.ctx.id, path: None, address: Some(peer) };
-        let sample = message_event(&String::from_utf8_lossy(head), origin, &received_at);
+        let sample = message_event(&String::from_utf8_lossy(head), origin, &received_at, Decoding::Text);
         let due = Instant::now() + BAD_FRAMES_EVERY.max(self.ctx.batch.timeout);
         self.bad = Some(BadFrames { peer: peer.to_owned(), sample, reason, count: 1, due });
     }

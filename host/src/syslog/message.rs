@@ -16,8 +16,10 @@
 use super::{rfc3164, rfc5424};
 use crate::event::Event;
 use crate::sources::Origin;
+use crate::sources::decoding::Decoding;
 use serde::Serialize;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// Which grammar a message was read with.
@@ -160,10 +162,19 @@ impl Message<'_> {
     /// e.g. several `ip` in `origin`) is an array of its values in order:
     /// nothing a sender said is dropped. An SD-ID that is (wrongly) repeated
     /// has its elements' parameters merged under one key.
-    pub fn to_event(&self, origin: Origin<'_>, received_at: &str) -> Event {
+    ///
+    /// With [`Decoding::Json`] a message that is a JSON object is written as
+    /// that object (`"message": {…}`), not as a string.
+    pub fn to_event(&self, origin: Origin<'_>, received_at: &str, decoding: Decoding) -> Event {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum MessageJson<'e> {
+            Text(&'e str),
+            Object(&'e RawValue),
+        }
         #[derive(Serialize)]
         struct EventJson<'e> {
-            message: &'e str,
+            message: MessageJson<'e>,
             syslog: SyslogJson<'e>,
             source: Origin<'e>,
             received_at: &'e str,
@@ -190,8 +201,12 @@ impl Message<'_> {
             structured_data: StructuredDataJson<'e>,
             format: &'static str,
         }
+        let message = match decoding.object(&self.msg) {
+            Some(object) => MessageJson::Object(object),
+            None => MessageJson::Text(&self.msg),
+        };
         let event = EventJson {
-            message: &self.msg,
+            message,
             syslog: SyslogJson {
                 facility: self.facility,
                 severity: self.severity,
@@ -338,8 +353,23 @@ mod tests {
     }
 
     fn event(raw: &str) -> Value {
-        let event = parse(raw.as_bytes()).to_event(origin(), RECEIVED);
+        let event = parse(raw.as_bytes()).to_event(origin(), RECEIVED, Decoding::Text);
         serde_json::from_str(event.json()).unwrap()
+    }
+
+    #[test]
+    fn with_json_decoding_an_object_message_is_the_object_and_the_text_is_kept() {
+        let raw = r#"<14>1 2026-01-01T00:00:00Z h app - - - {"agent":{"id":"a\"b"},"text":"x\ny"}"#;
+        let event = parse(raw.as_bytes()).to_event(origin(), RECEIVED, Decoding::Json);
+        let v: Value = serde_json::from_str(event.json()).unwrap();
+        assert_eq!(v["message"], json!({"agent": {"id": "a\"b"}, "text": "x\ny"}));
+        assert_eq!(v["syslog"]["app_name"], "app");
+        assert_eq!(event.message(), Some(r#"{"agent":{"id":"a\"b"},"text":"x\ny"}"#), "what a sink forwards");
+        // Not an object: a string, as without decoding.
+        let event =
+            parse(b"<14>1 2026-01-01T00:00:00Z h app - - - [1, 2]").to_event(origin(), RECEIVED, Decoding::Json);
+        let v: Value = serde_json::from_str(event.json()).unwrap();
+        assert_eq!(v["message"], "[1, 2]");
     }
 
     #[test]

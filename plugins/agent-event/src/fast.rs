@@ -26,11 +26,20 @@ use std::borrow::Cow;
 pub fn normalise<'a>(event: &'a str, config: &'a Config) -> Option<String> {
     // The envelope is the router's, so valid JSON; the message is not.
     let outer = Members::of_valid(event)?;
-    let message = raw::text(outer.get("message")?)?;
-    let message = message.trim_start_matches('\u{feff}');
-    // The message is text from outside: `Members::parse` checks all of it as
-    // the tree path's parse would, so the fast path refuses what that refuses.
-    let mut agent = Event::new(Members::parse(message).ok()?);
+    let message = outer.get("message")?;
+    let text;
+    let agent = if matches!(raw::kind(message), Kind::Object) {
+        // Decoded by the source (`decoding = "json"`): part of the router's
+        // valid text already.
+        Members::of_valid(message)?
+    } else {
+        text = raw::text(message)?;
+        // The message is text from outside: `Members::parse` checks all of
+        // it as the tree path's parse would, so the fast path refuses what
+        // that refuses.
+        Members::parse(text.trim_start_matches('\u{feff}')).ok()?
+    };
+    let mut agent = Event::new(agent);
     if ["resourceLogs", "resourceSpans", "resource_logs", "resource_spans"].iter().any(|k| agent.has(k)) {
         return None;
     }

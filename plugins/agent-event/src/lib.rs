@@ -5,7 +5,8 @@
 //! (`prompt.text`, `reasoning.summary`, `output.text`), `tool.*`,
 //! `destination.*`, `retrieval.*`, `data.classification`, `labels`.
 //!
-//! It reads the agent's JSON from the envelope's `message` (or takes the event
+//! It reads the agent's JSON from the envelope's `message` (a string, or the
+//! object a source with `decoding = "json"` decoded; or takes the event
 //! itself when there is none); reads OpenTelemetry GenAI log records and
 //! spans sent as OTLP/JSON (modules `otlp` and `genai`); moves site-specific
 //! fields into place through the `mapping` config; validates identity, kind
@@ -72,6 +73,29 @@ mod tests {
         assert_eq!(event["prompt"]["text"], "hi");
         assert_eq!(event["event"]["outcome"], "unknown");
         assert_eq!(event["time"], "2026-11-26T12:00:00Z");
+    }
+
+    /// A message the source decoded (`decoding = "json"`) normalises exactly
+    /// as the same message sent as text, on the fast path and the tree path
+    /// (an OTLP document takes the tree path).
+    #[test]
+    fn a_decoded_message_normalises_as_its_text_does() {
+        let envelope = json!({"received_at": "2026-11-26T12:00:00Z", "source": {"id": "in"},
+                              "syslog": {"hostname": "h", "timestamp": "2026-11-26T11:59:59Z"}});
+        let messages = [
+            json!({"event": {"kind": "prompt", "id": "e-1"}, "agent": {"id": "planner"}, "prompt": {"text": "a\"b\nc"},
+                   "source": "forged"}),
+            json!({"event": {"kind": "tool_call"}, "agent": {"id": "x"}, "tool": {"name": "t", "arguments": {"u": 1}}}),
+            json!({"resourceLogs": []}),
+        ];
+        for message in messages {
+            let mut as_text = envelope.clone();
+            as_text["message"] = json!(message.to_string());
+            let mut decoded = envelope.clone();
+            decoded["message"] = message.clone();
+            let config = json!({"mapping": {"event.action": "tool.name"}});
+            assert_eq!(run(config.clone(), decoded), run(config, as_text), "{message}");
+        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! One event in, one canonical agent event out.
 //!
 //! Sources hand the agent's JSON over in the `message` field of an envelope
-//! (`{"message": …, "source": …, "syslog": …, "received_at": …}`); an event
-//! without a string `message` is taken to be the agent event itself. The
+//! (`{"message": …, "source": …, "syslog": …, "received_at": …}`), as a
+//! string, or as the object itself when the source decoded it (`decoding =
+//! "json"`); an event without either is taken to be the agent event itself. The
 //! envelope's provenance survives normalisation, and the agent's look-alikes
 //! of it move under `agent_claimed` (module `provenance`); the raw message
 //! does not, because its content now lives in the canonical fields. An
@@ -69,8 +70,10 @@ fn utc(value: Option<&Value>) -> Option<String> {
 type Object = Map<String, Value>;
 
 /// Separate the agent event from its envelope: (agent event, envelope,
-/// whether the agent event is what an agent sent). An event without a string
-/// `message` was written by a stage before this one (this plugin, say), so
+/// whether the agent event is what an agent sent). The agent's event is the
+/// JSON text of a string `message`, or an object `message` (a source with
+/// `decoding = "json"` decoded it). An event without either was written by a
+/// stage before this one (this plugin, say), so
 /// its `source`, `syslog`, `received_at` and `agent_claimed` are taken as
 /// they are.
 fn split(mut outer: Object) -> Result<(Object, Object, bool), String> {
@@ -80,6 +83,8 @@ fn split(mut outer: Object) -> Result<(Object, Object, bool), String> {
             Ok(other) => Err(format!("`message` holds JSON but not an object: {}", kind_of(&other))),
             Err(err) => Err(format!("`message` is not valid JSON: {err}")),
         },
+        // Decoded by the source (`decoding = "json"`).
+        Some(Value::Object(agent)) => Ok((agent, outer, true)),
         other => {
             if let Some(message) = other {
                 outer.insert("message".into(), message);

@@ -40,6 +40,7 @@ pub(super) struct Settings {
     pub framing: Framing,
     pub max_message_bytes: usize,
     pub max_connections: usize,
+    pub decoding: super::Decoding,
 }
 
 /// Accept connections until shutdown, then wait for each one to send what
@@ -139,7 +140,7 @@ async fn read_frames<S: AsyncRead + Unpin>(
     let peer = peer.to_string();
     let max = settings.max_message_bytes;
     let mut frames = FramedRead::new(stream, Decoder::new(settings.framing, max));
-    let mut batcher = Messages::new(ctx.clone());
+    let mut batcher = Messages::new(ctx.clone(), settings.decoding);
     loop {
         tokio::select! {
             biased;

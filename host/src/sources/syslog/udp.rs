@@ -41,11 +41,16 @@ pub(super) fn bind(address: SocketAddr, receive_buffer_bytes: usize) -> anyhow::
 }
 
 /// Receive datagrams until shutdown.
-pub(super) async fn serve(socket: UdpSocket, max_message_bytes: usize, ctx: SourceContext) -> anyhow::Result<()> {
+pub(super) async fn serve(
+    socket: UdpSocket,
+    max_message_bytes: usize,
+    decoding: super::Decoding,
+    ctx: SourceContext,
+) -> anyhow::Result<()> {
     // One byte more than allowed, so that a datagram of more is seen as
     // such even where the kernel does not tell the full length.
     let mut buf = vec![0; max_message_bytes + 1];
-    let mut batcher = Messages::new(ctx.clone());
+    let mut batcher = Messages::new(ctx.clone(), decoding);
     let local = socket.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let socket = Arc::new(socket);
     #[cfg(target_os = "linux")]
