@@ -10,6 +10,7 @@
 use bytes::BytesMut;
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sluice::sources::Origin;
+use sluice::sources::decoding::Decoding;
 use sluice::sources::demo::generate;
 use sluice::syslog::frame::{self, Frame, Framing};
 use sluice::syslog::{Format, parse};
@@ -76,7 +77,8 @@ fn parser(c: &mut Criterion, messages: &[Vec<u8>]) {
 
 fn json(c: &mut Criterion, messages: &[Vec<u8>]) {
     let parsed: Vec<_> = messages.iter().map(|m| parse(m)).collect();
-    let events: Vec<String> = parsed.iter().map(|m| m.to_event(ORIGIN, RECEIVED_AT).json().to_owned()).collect();
+    let events: Vec<String> =
+        parsed.iter().map(|m| m.to_event(ORIGIN, RECEIVED_AT, Decoding::Text).json().to_owned()).collect();
     assert!(events.iter().all(|e| check_object(e).is_ok()), "every event is a JSON object");
 
     let mut group = c.benchmark_group("json");
@@ -84,7 +86,7 @@ fn json(c: &mut Criterion, messages: &[Vec<u8>]) {
     group.bench_function("to_event", |b| {
         b.iter(|| {
             for message in &parsed {
-                black_box(message.to_event(ORIGIN, RECEIVED_AT));
+                black_box(message.to_event(ORIGIN, RECEIVED_AT, Decoding::Text));
             }
         })
     });

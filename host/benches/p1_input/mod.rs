@@ -4,6 +4,7 @@
 
 use sluice::plugins::{BUILTIN, Instance, Limits, Runtime};
 use sluice::sources::Origin;
+use sluice::sources::decoding::Decoding;
 
 pub const STAGES: &str = include_str!("../../../bench/peer/P1.toml");
 pub const CORPUS: &str = include_str!("../../../bench/peer/corpus-sample.jsonl");
@@ -24,15 +25,21 @@ pub fn stages() -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// The corpus as the syslog source hands it on.
+/// The corpus as the syslog source hands it on, with the decoding the
+/// harness peer configures for P1 (`bench/peer/start.sh`: `json`).
 pub fn envelopes() -> Vec<String> {
+    envelopes_decoded(Decoding::Json)
+}
+
+/// The corpus as the syslog source hands it on with `decoding`.
+pub fn envelopes_decoded(decoding: Decoding) -> Vec<String> {
     let origin = Origin { id: "in", path: None, address: Some("127.0.0.1:40000") };
     CORPUS
         .lines()
         .map(|line| {
             let raw = format!("<134>1 2026-11-26T12:00:00.000Z agent-host agentd 4242 AUDIT - {line}");
             let message = sluice::syslog::parse(raw.as_bytes());
-            message.to_event(origin, "2026-11-26T12:00:00.123456Z").json().to_owned()
+            message.to_event(origin, "2026-11-26T12:00:00.123456Z", decoding).json().to_owned()
         })
         .collect()
 }
