@@ -37,7 +37,8 @@ pub struct WasmConfig {
     #[serde(default)]
     pub limits: LimitsConfig,
     /// Plugin instances run in parallel, each on a thread of its own
-    /// (default: the number of cores). See `transforms::workers`.
+    /// (default: the cores shared out among the wasm transforms, at least
+    /// one). See `transforms::workers`.
     pub workers: Option<usize>,
     /// Spread events over the workers by this field's value (`agent.id`),
     /// so each value's events meet one instance, in order; unset: whole
@@ -101,9 +102,15 @@ impl WasmConfig {
         serde_json::to_string(&self.config).expect("a TOML table serialises as JSON")
     }
 
-    /// How many workers run the plugin.
-    pub fn workers(&self) -> usize {
-        self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+    /// How many workers run the plugin, when the config has `transforms`
+    /// wasm transforms: `workers`, or by default the cores shared out among
+    /// them (the transforms of a chain already run side by side, so on two
+    /// cores three stages get one worker each, on sixteen five each).
+    pub fn workers(&self, transforms: usize) -> usize {
+        self.workers.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            (cores / transforms.max(1)).max(1)
+        })
     }
 
     /// How batches are spread over the workers.
