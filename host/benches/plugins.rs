@@ -7,6 +7,10 @@
 //! that expect canonical events. `SLUICE_BENCH_PLUGINS=a.wasm:b.wasm` adds
 //! plugin files (e.g. the language examples), fed canonical events, with
 //! config from `SLUICE_BENCH_CONFIG` (JSON, default `{}`).
+//! `SLUICE_BENCH_BASELINE=DIR` also runs each built-in from
+//! `DIR/sluice_plugin_<name>.wasm` (another release's build, e.g. the 0.2
+//! built-ins), on the same events, as `<name>@baseline`: before and after
+//! in one run.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sluice::plugins::{BUILTIN, Instance, Limits, Outcome, Runtime};
@@ -66,6 +70,47 @@ fn plugins(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new(*name, size), |b| {
                 b.iter(|| instance.process(next.next().expect("cycle")).expect("plugin call succeeds"))
             });
+        }
+    }
+    // agent-event on the same events as a source with `decoding = "json"`
+    // hands them on: the message is an object, not a string to decode.
+    let decoded: Vec<String> = raw
+        .iter()
+        .map(|event| {
+            let mut event: serde_json::Value = serde_json::from_str(event).unwrap();
+            let message: serde_json::Value = serde_json::from_str(event["message"].as_str().unwrap()).unwrap();
+            event["message"] = message;
+            event.to_string()
+        })
+        .collect();
+    let mut normalise = instance(&runtime, "agent-event");
+    for size in BATCH_SIZES {
+        let batches: Vec<Vec<String>> = decoded.chunks(size).map(<[String]>::to_vec).collect();
+        let mut next = batches.iter().cycle();
+        group.throughput(Throughput::Elements(size as u64));
+        group.bench_function(BenchmarkId::new("agent-event+decoded", size), |b| {
+            b.iter(|| normalise.process(next.next().expect("cycle")).expect("plugin call succeeds"))
+        });
+    }
+    if let Ok(dir) = std::env::var("SLUICE_BENCH_BASELINE") {
+        for (name, _) in BUILTIN {
+            let path = std::path::Path::new(&dir).join(format!("sluice_plugin_{}.wasm", name.replace('-', "_")));
+            let bytes = std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+            let plugin = runtime.load(name, &bytes).expect("the baseline plugin loads");
+            let mut instance = plugin.instantiate(name, "{}", Limits::default()).expect("plugin starts");
+            let input = match *name {
+                "agent-event" => &raw,
+                "redact" => &canonical,
+                _ => &redacted,
+            };
+            for size in BATCH_SIZES {
+                let batches: Vec<Vec<String>> = input.chunks(size).map(<[String]>::to_vec).collect();
+                let mut next = batches.iter().cycle();
+                group.throughput(Throughput::Elements(size as u64));
+                group.bench_function(BenchmarkId::new(format!("{name}@baseline"), size), |b| {
+                    b.iter(|| instance.process(next.next().expect("cycle")).expect("plugin call succeeds"))
+                });
+            }
         }
     }
     let config = std::env::var("SLUICE_BENCH_CONFIG").unwrap_or_else(|_| "{}".to_owned());
