@@ -2,8 +2,7 @@
 
 use crate::config::{Settings, TimeFormat};
 use crate::escape::{self, max_len};
-use serde_json::Value;
-use sluice_plugin::fields::Source;
+use sluice_plugin::fields::{Fields, Source};
 use std::borrow::Cow;
 
 /// Extension keys that hold a time, written as epoch milliseconds. (`art`,
@@ -64,7 +63,7 @@ impl Formatter {
     }
 
     /// The CEF line for `event` (no trailing newline: sinks frame lines).
-    pub fn format(&self, event: &Value) -> String {
+    pub fn format<F: Fields + ?Sized>(&self, event: &F) -> String {
         let mut line = String::with_capacity(self.prefix.len() + 512);
         line.push_str(&self.prefix);
         let header = &self.settings.header;
@@ -102,7 +101,12 @@ impl Formatter {
     }
 }
 
-fn extension_value<'e>(key: &str, source: &'e Source, entry: &Entry, event: &'e Value) -> Option<Cow<'e, str>> {
+fn extension_value<'e, F: Fields + ?Sized>(
+    key: &str,
+    source: &'e Source,
+    entry: &Entry,
+    event: &'e F,
+) -> Option<Cow<'e, str>> {
     if entry.time {
         return source.epoch_millis(event).map(|millis| Cow::Owned(millis.to_string()));
     }
@@ -127,7 +131,7 @@ fn application_protocol(text: &str) -> Option<&str> {
 
 /// CEF severity: an integer 0–10, or one of the standard's words; anything
 /// else is `Unknown`.
-fn severity(source: &Source, event: &Value) -> String {
+fn severity<F: Fields + ?Sized>(source: &Source, event: &F) -> String {
     let Some(text) = source.text(event) else { return "Unknown".to_owned() };
     if let Ok(number) = text.trim().parse::<f64>()
         && number.is_finite()

@@ -45,10 +45,10 @@ impl Plugin for Cef {
         self.reads.clone()
     }
 
-    /// The declared fields, located by the router, make the projection
-    /// without parsing the event.
+    /// The declared fields, located by the router, are read in place: the
+    /// event is neither parsed nor built as a tree.
     fn process_declared(&mut self, event: &Declared<'_>) -> Outcome {
-        Outcome::Emit(self.formatter.format(&event.projection()))
+        Outcome::Emit(self.formatter.format(event))
     }
 
     fn process(&mut self, event: &str) -> Outcome {

@@ -4,7 +4,7 @@ use crate::config::{Settings, Version};
 use crate::mapping::{self, EVENT_ID_MAX, Kind};
 use crate::safe::{self, Place, Replaced};
 use serde_json::Value;
-use sluice_plugin::fields::Source;
+use sluice_plugin::fields::{Fields, Source};
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
@@ -39,7 +39,7 @@ impl Formatter {
 
     /// The LEEF line for `event` (no trailing newline: sinks frame lines),
     /// and what had to be replaced in it.
-    pub fn format(&self, event: &Value) -> (String, Replaced) {
+    pub fn format<F: Fields + ?Sized>(&self, event: &F) -> (String, Replaced) {
         let mut replaced = Replaced::default();
         let mut line = String::with_capacity(self.prefix.len() + 512);
         line.push_str(&self.prefix);
@@ -66,7 +66,7 @@ impl Formatter {
 }
 
 /// The text of attribute `key`, converted to the kind of value it takes.
-fn value<'e>(key: &str, source: &'e Source, event: &'e Value) -> Option<Cow<'e, str>> {
+fn value<'e, F: Fields + ?Sized>(key: &str, source: &'e Source, event: &'e F) -> Option<Cow<'e, str>> {
     match mapping::kind(key) {
         Kind::Text => source.text(event),
         Kind::Time => source.epoch_millis(event).map(|millis| Cow::Owned(millis.to_string())),

@@ -16,6 +16,7 @@ mod safe;
 
 use serde_json::Value;
 use sluice_plugin::declared::declarable;
+use sluice_plugin::fields::Fields;
 use sluice_plugin::projection::Projection;
 use sluice_plugin::{Declared, Outcome, Plugin, export_plugin, log};
 
@@ -53,10 +54,10 @@ impl Plugin for Leef {
         self.reads.clone()
     }
 
-    /// The declared fields, located by the router, make the projection
-    /// without parsing the event.
+    /// The declared fields, located by the router, are read in place: the
+    /// event is neither parsed nor built as a tree.
     fn process_declared(&mut self, event: &Declared<'_>) -> Outcome {
-        self.emit(&event.projection())
+        self.emit(event)
     }
 
     fn process(&mut self, event: &str) -> Outcome {
@@ -68,7 +69,7 @@ impl Plugin for Leef {
 }
 
 impl Leef {
-    fn emit(&mut self, event: &Value) -> Outcome {
+    fn emit<F: Fields + ?Sized>(&mut self, event: &F) -> Outcome {
         let (line, replaced) = self.formatter.format(event);
         if self.tally.add(&replaced) {
             log::warn(

@@ -24,8 +24,36 @@
 //! export_plugin!(DropTool);
 //! ```
 
+use crate::fields::{Fields, lookup};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The paths a plugin declared, in slot order, and each path's slot.
+#[derive(Debug, Clone, Default)]
+pub struct Reads {
+    paths: Vec<String>,
+    slots: HashMap<String, usize>,
+}
+
+impl Reads {
+    pub fn new(paths: Vec<String>) -> Reads {
+        let mut slots = HashMap::with_capacity(paths.len());
+        for (i, path) in paths.iter().enumerate() {
+            slots.entry(path.clone()).or_insert(i);
+        }
+        Reads { paths, slots }
+    }
+
+    /// The paths, in slot order.
+    pub fn paths(&self) -> &[String] {
+        &self.paths
+    }
+
+    fn slot(&self, path: &str) -> Option<usize> {
+        self.slots.get(path).copied()
+    }
+}
 
 /// The part of a dotted path the router can locate: up to its first
 /// numeric segment (`labels.0.name` → `labels`), because the router locates
@@ -77,13 +105,13 @@ pub struct Batch<'a> {
     text: &'a str,
     ends: &'a [u32],
     slots: &'a [u32],
-    reads: &'a [String],
+    reads: &'a Reads,
 }
 
 impl<'a> Batch<'a> {
     /// The batch from the contract's three lists and the paths the plugin
     /// declared; refuses lists that do not fit together.
-    pub fn new(text: &'a [u8], ends: &'a [u32], slots: &'a [u32], reads: &'a [String]) -> Result<Batch<'a>, String> {
+    pub fn new(text: &'a [u8], ends: &'a [u32], slots: &'a [u32], reads: &'a Reads) -> Result<Batch<'a>, String> {
         let text = std::str::from_utf8(text).map_err(|err| format!("the batch text is not UTF-8: {err}"))?;
         let mut last = 0;
         for &end in ends {
@@ -92,12 +120,12 @@ impl<'a> Batch<'a> {
             }
             last = end;
         }
-        if slots.len() != ends.len() * reads.len() * 3 {
+        if slots.len() != ends.len() * reads.paths.len() * 3 {
             return Err(format!(
                 "the batch has {} slot numbers for {} events and {} declared paths",
                 slots.len(),
                 ends.len(),
-                reads.len()
+                reads.paths.len()
             ));
         }
         Ok(Batch { text, ends, slots, reads })
@@ -115,7 +143,7 @@ impl<'a> Batch<'a> {
     pub fn get(&self, j: usize) -> Option<Declared<'a>> {
         let end = *self.ends.get(j)? as usize;
         let start = if j == 0 { 0 } else { self.ends[j - 1] as usize };
-        let per = self.reads.len() * 3;
+        let per = self.reads.paths.len() * 3;
         Some(Declared {
             batch: self.text,
             text: &self.text[start..end],
@@ -137,7 +165,7 @@ pub struct Declared<'a> {
     batch: &'a str,
     text: &'a str,
     slots: &'a [u32],
-    reads: &'a [String],
+    reads: &'a Reads,
 }
 
 impl<'a> Declared<'a> {
@@ -148,7 +176,7 @@ impl<'a> Declared<'a> {
 
     /// The paths declared, in slot order.
     pub fn paths(&self) -> &'a [String] {
-        self.reads
+        &self.reads.paths
     }
 
     /// Declared field `i`: its kind and its JSON text; `None` when the event
@@ -183,7 +211,7 @@ impl<'a> Declared<'a> {
     /// path is what it would find in the whole event.
     pub fn projection(&self) -> Value {
         let mut root = Map::new();
-        for (i, path) in self.reads.iter().enumerate() {
+        for (i, path) in self.reads.paths.iter().enumerate() {
             let Some(value) = self.value(i) else { continue };
             let mut segments = path.split('.').peekable();
             let mut object = &mut root;
@@ -205,6 +233,34 @@ impl<'a> Declared<'a> {
     }
 }
 
+/// A declared path is read at its slot; a longer path (an item of a
+/// declared list) inside the value of its declared prefix; anything else
+/// is absent, as the router located nothing for it.
+impl Fields for Declared<'_> {
+    fn get(&self, path: &str) -> Option<Cow<'_, Value>> {
+        if let Some(i) = self.reads.slot(path) {
+            return self.value(i).map(Cow::Owned);
+        }
+        let prefix = declarable(path);
+        let rest = path.get(prefix.len() + 1..).filter(|_| !prefix.is_empty())?;
+        let whole = self.value(self.reads.slot(prefix)?)?;
+        lookup(&whole, rest).cloned().map(Cow::Owned)
+    }
+
+    fn text(&self, path: &str) -> Option<Cow<'_, str>> {
+        match self.reads.slot(path).map(|i| (i, self.raw(i))) {
+            Some((_, Some((Kind::String, raw)))) => {
+                Some(Cow::Borrowed(&raw[1..raw.len() - 1])).filter(|t| !t.is_empty())
+            }
+            Some((i, Some((Kind::EscapedString, _)))) => self.str(i).filter(|t| !t.is_empty()),
+            _ => match self.get(path)? {
+                Cow::Borrowed(value) => crate::fields::render(value),
+                Cow::Owned(value) => crate::fields::render(&value).map(|text| Cow::Owned(text.into_owned())),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,10 +274,11 @@ mod tests {
         let event = r#"{"agent":{"id":"a-1","n":2},"msg":"l\n2","x":null,"o":{"k":[1]}}"#;
         let text = format!("{prefix}{event}");
         let at = |needle: &str| (text.rfind(needle).unwrap()) as u32;
-        let reads: Vec<String> =
-            ["agent.id", "agent.n", "msg", "x", "o", "o.k", "gone"].iter().map(|p| (*p).to_owned()).collect();
+        let reads = Reads::new(
+            ["agent.id", "agent.n", "msg", "x", "o", "o.k", "gone"].iter().map(|p| (*p).to_owned()).collect(),
+        );
         let ends = [prefix.len() as u32, text.len() as u32];
-        let mut slots = vec![0; reads.len() * 3];
+        let mut slots = vec![0; reads.paths().len() * 3];
         slots.extend([
             at("\"a-1\""),
             5,
@@ -259,6 +316,17 @@ mod tests {
             json!({"agent": {"id": "a-1", "n": 2}, "msg": "l\n2", "x": null, "o": {"k": [1]}})
         );
         assert_eq!(batch.get(0).unwrap().projection(), json!({}));
+
+        // As `Fields`, it finds what the whole event finds.
+        let whole: Value = serde_json::from_str(event.text()).unwrap();
+        for path in ["agent.id", "agent.n", "msg", "x", "o", "o.k", "o.k.0", "gone", "undeclared"] {
+            assert_eq!(
+                Fields::get(&event, path).map(Cow::into_owned),
+                Fields::get(&whole, path).map(Cow::into_owned),
+                "{path}"
+            );
+            assert_eq!(Fields::text(&event, path), Fields::text(&whole, path), "{path}");
+        }
     }
 
     #[test]
@@ -271,7 +339,7 @@ mod tests {
 
     #[test]
     fn lists_that_do_not_fit_together_are_refused() {
-        let reads = vec!["a".to_owned()];
+        let reads = Reads::new(vec!["a".to_owned()]);
         assert!(Batch::new(b"{}", &[2], &[], &reads).unwrap_err().contains("slot numbers"));
         assert!(Batch::new(b"{}", &[3], &[0, 0, 0], &reads).unwrap_err().contains("not in order"));
         assert!(Batch::new(b"{}{}", &[4, 2], &[0; 6], &reads).unwrap_err().contains("not in order"));

@@ -23,6 +23,29 @@ use crate::time::Timestamp;
 use serde_json::Value;
 use std::borrow::Cow;
 
+/// Where a formatter reads an event's fields: the whole event as a tree
+/// (`serde_json::Value`), or the fields the router located for the plugin
+/// ([`Declared`](crate::Declared)), read in place without building a tree.
+/// Both find the same value at the same path.
+pub trait Fields {
+    /// The value at a dotted `path` (a numeric segment indexes a list).
+    fn get(&self, path: &str) -> Option<Cow<'_, Value>>;
+
+    /// The value at `path` as text, as [`render`] writes it.
+    fn text(&self, path: &str) -> Option<Cow<'_, str>> {
+        match self.get(path)? {
+            Cow::Borrowed(value) => render(value),
+            Cow::Owned(value) => render(&value).map(|text| Cow::Owned(text.into_owned())),
+        }
+    }
+}
+
+impl Fields for Value {
+    fn get(&self, path: &str) -> Option<Cow<'_, Value>> {
+        lookup(self, path).map(Cow::Borrowed)
+    }
+}
+
 /// Where one output field's value comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -79,21 +102,19 @@ impl Source {
 
     /// The field's text for `event` (see [`render`]); `None` when absent,
     /// null or empty.
-    pub fn text<'e>(&'e self, event: &'e Value) -> Option<Cow<'e, str>> {
+    pub fn text<'e, F: Fields + ?Sized>(&'e self, event: &'e F) -> Option<Cow<'e, str>> {
         match self {
             Source::Constant(text) => Some(Cow::Borrowed(text.as_str())).filter(|t| !t.is_empty()),
-            Source::Paths(paths) => paths.iter().find_map(|path| lookup(event, path).and_then(render)),
+            Source::Paths(paths) => paths.iter().find_map(|path| event.text(path)),
         }
     }
 
     /// The raw value, for fields that convert it (timestamps, severities);
     /// `None` when absent or null. A constant is a string value.
-    pub fn value<'e>(&'e self, event: &'e Value) -> Option<Cow<'e, Value>> {
+    pub fn value<'e, F: Fields + ?Sized>(&'e self, event: &'e F) -> Option<Cow<'e, Value>> {
         match self {
             Source::Constant(text) => Some(Cow::Owned(Value::String(text.clone()))),
-            Source::Paths(paths) => {
-                paths.iter().find_map(|path| lookup(event, path).filter(|v| !v.is_null())).map(Cow::Borrowed)
-            }
+            Source::Paths(paths) => paths.iter().find_map(|path| event.get(path).filter(|v| !v.is_null())),
         }
     }
 
@@ -102,7 +123,7 @@ impl Source {
     /// the first present path is read: a present but unreadable time is not
     /// replaced by a later path's, since that would report a different
     /// moment as if it were this one.
-    pub fn epoch_millis(&self, event: &Value) -> Option<i64> {
+    pub fn epoch_millis<F: Fields + ?Sized>(&self, event: &F) -> Option<i64> {
         match self.value(event)?.as_ref() {
             Value::String(text) => Timestamp::parse_rfc3339(text),
             Value::Number(number) => Timestamp::from_epoch(number),

@@ -54,7 +54,7 @@ pub mod raw;
 pub mod state;
 pub mod time;
 
-pub use declared::{Batch, Declared};
+pub use declared::{Batch, Declared, Reads};
 pub use event::AgentEvent;
 
 use bindings::Outcome as WitOutcome;
@@ -212,7 +212,7 @@ pub fn object_to_json(event: &serde_json::Map<String, serde_json::Value>) -> Str
 #[doc(hidden)]
 pub struct Slot<P> {
     plugin: P,
-    reads: Vec<String>,
+    reads: Reads,
 }
 
 #[doc(hidden)]
@@ -232,7 +232,7 @@ pub fn __configure<P: Plugin>(
     };
     let plugin = P::configure(config)?;
     let reads = plugin.reads();
-    slot.with(|cell| *cell.borrow_mut() = Some(Slot { plugin, reads: reads.clone() }));
+    slot.with(|cell| *cell.borrow_mut() = Some(Slot { plugin, reads: Reads::new(reads.clone()) }));
     Ok(reads)
 }
 
