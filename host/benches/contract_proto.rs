@@ -33,7 +33,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use sluice::plugins::deadline::CallClock;
 use sluice::plugins::sandbox::{GuestOutput, HostState, MemoryLimiter};
-use sluice::plugins::{Instance, Limits, Outcome, Runtime};
+use sluice::plugins::{Grants, Instance, Limits, Outcome, Runtime};
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -65,12 +65,15 @@ fn pass(instance: &mut Instance, events: &[String]) -> (Vec<String>, Vec<String>
     for batch in events.chunks(BATCH) {
         for (event, outcome) in batch.iter().zip(instance.process(batch).expect("plugin call succeeds")) {
             match outcome {
-                Outcome::Keep(None) => out.push(event.clone()),
+                Outcome::Keep => out.push(event.clone()),
                 Outcome::Emit(line) => {
                     out.push(event.clone());
                     lines.push(line);
                 }
-                Outcome::Keep(Some(json)) => out.push(json),
+                Outcome::Replace(json) => out.push(json),
+                Outcome::Edit(edits) => {
+                    out.push(sluice::plugins::edits::apply(event, &edits).expect("the edits apply"))
+                }
                 other => panic!("P1 keeps every corpus event, got {other:?}"),
             }
         }
@@ -109,7 +112,7 @@ fn engine() -> Engine {
 
 fn store(engine: &Engine) -> Store<HostState> {
     let clock = CallClock::new(std::time::Duration::from_secs(10));
-    let state = HostState::new("cef", MemoryLimiter::new(64 << 20), clock, GuestOutput::default());
+    let state = HostState::new("cef", MemoryLimiter::new(64 << 20), clock, GuestOutput::default(), Grants::default());
     let mut store = Store::new(engine, state);
     // No ticker runs here; the epoch checks in the code still cost what they cost.
     store.set_epoch_deadline(1 << 40);
@@ -676,7 +679,7 @@ fn contract_proto(c: &mut Criterion) {
             .process(batch)
             .expect("plugin call succeeds")
             .iter()
-            .all(|o| matches!(o, Outcome::Keep(None)))),
+            .all(|o| matches!(o, Outcome::Keep))),
         "the no-op 0.2 guest keeps every event"
     );
     let mut group = c.benchmark_group("contract_proto");

@@ -22,8 +22,11 @@ fn pass(instance: &mut Instance, events: &[String]) -> Vec<String> {
         let outcomes = instance.process(batch).expect("plugin call succeeds");
         for (event, outcome) in batch.iter().zip(outcomes) {
             match outcome {
-                Outcome::Keep(None) | Outcome::Emit(_) => out.push(event.clone()),
-                Outcome::Keep(Some(json)) => out.push(json),
+                Outcome::Keep | Outcome::Emit(_) => out.push(event.clone()),
+                Outcome::Replace(json) => out.push(json),
+                Outcome::Edit(edits) => {
+                    out.push(sluice::plugins::edits::apply(event, &edits).expect("the edits apply"))
+                }
                 other => panic!("P1 keeps every corpus event, got {other:?}"),
             }
         }

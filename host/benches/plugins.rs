@@ -34,9 +34,11 @@ fn pass(instance: &mut Instance, events: Vec<String>) -> Vec<String> {
         .into_iter()
         .zip(outcomes)
         .filter_map(|(event, outcome)| match outcome {
-            Outcome::Keep(None) | Outcome::Emit(_) => Some(event),
-            Outcome::Keep(Some(json)) => Some(json),
+            Outcome::Keep | Outcome::Emit(_) => Some(event),
+            Outcome::Replace(json) => Some(json),
+            Outcome::Edit(edits) => Some(sluice::plugins::edits::apply(&event, &edits).expect("the edits apply")),
             Outcome::Drop | Outcome::Fail(_) => None,
+            Outcome::Split(_) => panic!("no built-in plugin splits an event"),
         })
         .collect()
 }
