@@ -13,7 +13,7 @@ pub enum Lang {
     /// C generator: for C and Zig (and any language with a C FFI).
     C,
     /// Just the contract, `plugin.wit`: for toolchains that generate their own
-    /// bindings (componentize-py, componentize-qjs, wit-bindgen, cargo component).
+    /// bindings (componentize-py, componentize-js, wit-bindgen, cargo component).
     Wit,
 }
 
