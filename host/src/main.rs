@@ -109,7 +109,9 @@ enum PluginCommand {
         #[arg(long, value_enum, default_value_t)]
         encoding: sluice::plugins::wrap::Encoding,
         /// Let the WASI adapter allocate with memory.grow instead of the
-        /// module's cabi_realloc (Go needs this).
+        /// module's cabi_realloc, for runtimes that cannot serve cabi_realloc
+        /// while they start and leave grown memory alone (not Go: a Go module
+        /// reserves memory for the adapter, which wrap finds).
         #[arg(long)]
         realloc_via_memory_grow: bool,
     },

@@ -1,7 +1,7 @@
 //! AssemblyScript, with npm's assemblyscript (asc), made a component by
 //! `sluice plugin wrap --encoding utf16`.
 
-use super::{build_example, check_example};
+use super::{build_example, check_example, check_sdk_imports};
 use crate::support::Scratch;
 use std::process::Command;
 
@@ -22,4 +22,11 @@ fn the_assemblyscript_example_labels_drops_and_fails_events_in_the_router() {
     let scratch = Scratch::new();
     let wasm = build_example(&scratch, "assemblyscript", &[]);
     check_example(&scratch, &wasm);
+}
+
+#[test]
+fn the_assemblyscript_sdk_reaches_the_clock_and_the_state_and_answers_every_outcome() {
+    ensure_npm();
+    let scratch = Scratch::new();
+    check_sdk_imports(&scratch, "assemblyscript", "plugin.ts");
 }

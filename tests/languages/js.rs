@@ -1,10 +1,12 @@
-//! JavaScript, with componentize-qjs from npm's `@bytecodealliance/jco`.
+//! JavaScript, with componentize-js (StarlingMonkey) from npm's
+//! `@bytecodealliance/componentize-js`.
 
 use super::{build_example, check_example};
 use crate::support::Scratch;
 use std::process::Command;
 
-/// The Debian packages that give `build.sh` its `npm`; it installs jco itself.
+/// The Debian packages that give `build.sh` its `npm`; it installs
+/// componentize-js itself.
 const PACKAGES: [&str; 2] = ["nodejs", "npm"];
 
 fn ensure_npm() {

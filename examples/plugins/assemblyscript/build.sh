@@ -9,6 +9,10 @@ out="${1:-$(dirname "$0")/label.wasm}"
 [[ $out == /* ]] || out="$PWD/$out"
 cd "$(dirname "$0")"
 
+# The sluice-plugin package: the repository's own for its example, the copy
+# `sluice plugin new` vendors into a new project.
+sdk=../../../plugins/sdk-assemblyscript
+
 AS=0.28.20
 tools="${SLUICE_TOOLS:-$HOME/.cache/sluice}/assemblyscript-$AS"
 asc="$tools/node_modules/.bin/asc"
@@ -25,11 +29,14 @@ fi
 
 core="$(mktemp -d)"
 trap 'rm -rf "$core" "${staging:-}"' EXIT
-# sluice/abi.ts is an entry file because a module's exports are those of its
-# entry files: it exports the contract's functions, the plugin nothing.
+# asc finds a package in a directory of its own name on its --path, as in
+# node_modules: give it one.
+mkdir "$core/lib"
+cp -R "$sdk" "$core/lib/sluice-plugin"
 # incremental: the plugin keeps state across calls, so memory must be
-# collected (the stub runtime never frees). The custom abort replaces the
+# collected (the stub runtime never frees). The package's abort replaces the
 # `env.abort` import, which the contract does not provide.
-"$asc" plugin.ts sluice/abi.ts -O3 --runtime incremental --use abort=sluice/abi/abort -o "$core/label.core.wasm"
+"$asc" plugin.ts --path "$core/lib" -O3 --runtime incremental --use abort=~lib/sluice-plugin/abi/abort \
+    -o "$core/label.core.wasm"
 # AssemblyScript strings are UTF-16: the router transcodes at the boundary.
 "${SLUICE:-sluice}" plugin wrap "$core/label.core.wasm" -o "$out" --encoding utf16

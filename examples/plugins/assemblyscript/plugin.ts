@@ -8,16 +8,33 @@
 // `agent.id` (one that did not go through agent-event first) fails: it goes
 // to the dead-letter output with the reason.
 //
-// Build: ./build.sh  (asc compiles this file with the glue in sluice/, and
-// `sluice plugin wrap --encoding utf16` makes the component)
+// The plugin declares the three fields it reads (`reads`), so the router
+// finds them in each event: `process` reads them with Event.field and never
+// parses a whole event, and answers a labelled event with one edit, which
+// the router applies.
+//
+// Build: ./build.sh  (asc compiles this file with the sluice-plugin package,
+// and `sluice plugin wrap --encoding utf16` makes the component)
 
-import { Level, Outcome, Plugin, log, register } from "./sluice";
-import { JsonType, appendToArray, parseObject } from "./sluice/json";
+import { Edit, Event, Kind, Level, Outcome, Plugin, log, register } from "sluice-plugin";
+import { JsonType, appendString, parseObject } from "sluice-plugin/json";
 
-const NOT_AN_OBJECT = "event is not a JSON object";
+// The contract's functions, which the package implements: this line makes
+// them this module's exports.
+export * from "sluice-plugin/abi";
+
+// Who the plugin is: `sluice plugin check` and the router's log show it.
+const NAME = "label";
+const VERSION = "0.1.0";
+
 const NO_AGENT_ID = "event has no agent.id: run the agent-event plugin before this one";
 const BAD_LABELS = "config key `labels` must be a table of agent id = label";
 const BAD_DROP_KIND = "config key `drop_kind` must be a string";
+
+// The fields `process` reads, in the order Event.field numbers them.
+const AGENT_ID = 0;
+const EVENT_KIND = 1;
+const LABELS = 2;
 
 class Label extends Plugin {
   // The state of this instance, set by configure (the router makes one
@@ -57,26 +74,29 @@ class Label extends Plugin {
     return null;
   }
 
-  process(text: string): Outcome {
-    const event = parseObject(text);
-    if (event === null) return Outcome.fail(NOT_AN_OBJECT);
-    // get() is null for a missing member and for a parent that is not an object.
-    const agent = event.get("agent");
-    const id = agent !== null ? agent.get("id") : null;
-    if (id === null || id.type != JsonType.String) return Outcome.fail(NO_AGENT_ID);
+  reads(): string[] {
+    return ["agent.id", "event.kind", "labels"];
+  }
+
+  process(event: Event): Outcome {
+    // text() decodes a string only when it was written with escapes.
+    const agent = event.field(AGENT_ID).text();
+    if (agent === null) return Outcome.fail(NO_AGENT_ID);
 
     const dropKind = this.dropKind;
     if (dropKind !== null) {
-      const ev = event.get("event");
-      const kind = ev !== null ? ev.get("kind") : null;
-      if (kind !== null && kind.stringEquals(dropKind)) return Outcome.drop();
+      const kind = event.field(EVENT_KIND).text();
+      if (kind !== null && kind == dropKind) return Outcome.drop();
     }
 
-    const agentId = id.decodeString();
-    // keep(): the router passes its own copy on; nothing crosses back.
-    if (!this.labels.has(agentId)) return Outcome.keep();
-    return Outcome.replace(appendToArray(event, "labels", this.labels.get(agentId)));
+    // Unchanged: nothing crosses back.
+    if (!this.labels.has(agent)) return Outcome.keep();
+    // The event's labels array with the label appended, its own text kept
+    // as it came; anything but an array becomes a list of this one label.
+    const current = event.field(LABELS);
+    const labels = appendString(current.kind == Kind.Array ? current.json() : null, this.labels.get(agent));
+    return Outcome.edit([Edit.set("labels", labels)]);
   }
 }
 
-register(new Label());
+register(NAME, VERSION, new Label());

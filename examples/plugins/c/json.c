@@ -286,57 +286,25 @@ size_t json_encode_string(const char *utf8, size_t len, char *out) {
     return n;
 }
 
-char *json_append_to_array(json_span object, const char *key, size_t key_len, const char *value,
-                           size_t value_len, size_t *out_len) {
-    /* Each string grows at most sixfold when encoded (\u00XX): keep the
-     * size computation below from overflowing. */
-    size_t room = (SIZE_MAX - object.len - 16) / 12;
-    if (key_len > room || value_len > room) return NULL;
+char *json_array_append(const json_span *array, const char *value, size_t value_len, size_t *out_len) {
+    /* A string grows at most sixfold when encoded (\u00XX): keep the size
+     * computation below from overflowing. */
+    size_t kept = array ? array->len : 2;
+    if (value_len > (SIZE_MAX - kept - 8) / 6) return NULL;
 
-    /* The new text is the object with `insert` placed at `at`, and the bytes
-     * up to `resume` left out (a value being replaced). */
-    const char *at, *resume, *before, *after;
-    bool new_member = false;
-    json_span current;
-    bool found = json_get(object, key, key_len, &current);
-    if (found && json_type_of(current) == JSON_ARRAY) {
-        at = resume = current.ptr + current.len - 1;  /* the array's ']' */
-        bool empty = skip_space(current.ptr + 1, at) == at;
-        before = empty ? "" : ",";
-        after = "";
-    } else if (found) {
-        at = current.ptr;
-        resume = current.ptr + current.len;
-        before = "[";
-        after = "]";
-    } else {
-        at = resume = object.ptr + object.len - 1;  /* the object's '}' */
-        bool empty = skip_space(object.ptr + 1, at) == at;
-        before = empty ? "" : ",";
-        after = "]";
-        new_member = true;
-    }
-
-    size_t cap = object.len + strlen(before) + strlen(after) + json_encode_string(value, value_len, NULL);
-    if (new_member) cap += json_encode_string(key, key_len, NULL) + 2;  /* ":[" */
+    /* The new text is the array up to its ']', a comma when it has items,
+     * the encoded value, and the ']'. */
+    const char *head = array ? array->ptr : "[";
+    size_t head_len = array ? array->len - 1 : 1;
+    bool empty = skip_space(head + 1, head + head_len) == head + head_len;
+    size_t cap = head_len + 1 + json_encode_string(value, value_len, NULL) + 1;
     char *text = malloc(cap);
     if (!text) return NULL;
-
-    size_t n = (size_t)(at - object.ptr);
-    memcpy(text, object.ptr, n);
-    memcpy(text + n, before, strlen(before));
-    n += strlen(before);
-    if (new_member) {
-        n += json_encode_string(key, key_len, text + n);
-        memcpy(text + n, ":[", 2);
-        n += 2;
-    }
+    memcpy(text, head, head_len);
+    size_t n = head_len;
+    if (!empty) text[n++] = ',';
     n += json_encode_string(value, value_len, text + n);
-    memcpy(text + n, after, strlen(after));
-    n += strlen(after);
-    size_t rest = (size_t)(object.ptr + object.len - resume);
-    memcpy(text + n, resume, rest);
-    n += rest;
+    text[n++] = ']';
     *out_len = n;
     return text;
 }

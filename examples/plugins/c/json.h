@@ -1,10 +1,12 @@
 /* json.h: the small JSON reader and writer that the C example plugin needs.
  *
  * C has no JSON in its standard library, and no JSON library is packaged for
- * wasm32, so the example carries its own. It never builds a tree: a value is a
- * span of the event's own text, checked once by json_parse_object and then
- * read in place. Reading two fields of an event allocates nothing, and an
- * event that is not changed is never copied.
+ * wasm32, so the example carries its own. The plugin reads its config with it
+ * and decodes the few event values it reads, which the router located and
+ * checked (the slots of the fields it declared); it writes the one value it
+ * changes. It never builds a tree: a value is a span of the text it was read
+ * from, checked once by json_parse_object (or by the router) and then read in
+ * place.
  *
  * It follows RFC 8259 strictly and rejects what it does not accept rather than
  * guess: no comments, no trailing commas, no NaN, no single quotes, no raw
@@ -74,12 +76,10 @@ bool json_string_equals(json_span string, const char *utf8, size_t len);
  * NULL), and returns its length. Needs at most 2 + 6 * len bytes. */
 size_t json_encode_string(const char *utf8, size_t len, char *out);
 
-/* A new text of the checked `object` with the string `value` appended to the
- * array member `key`: after its last item when it is an array, in place of it
- * when it is something else, and as a new member `"key":["value"]` at the end
- * when there is none. The rest of the text is kept byte for byte. Returns a
- * malloc'd buffer of `*out_len` bytes, or NULL when memory runs out. */
-char *json_append_to_array(json_span object, const char *key, size_t key_len, const char *value,
-                           size_t value_len, size_t *out_len);
+/* The JSON text of a checked `array` with the string `value` appended after
+ * its last item, or of the array `["value"]` when `array` is NULL. The
+ * array's own text is kept byte for byte. Returns a malloc'd buffer of
+ * `*out_len` bytes, or NULL when memory runs out. */
+char *json_array_append(const json_span *array, const char *value, size_t value_len, size_t *out_len);
 
 #endif

@@ -11,6 +11,11 @@
  * Build: ./build.sh  (sluice writes the bindings in gen/, clang-16 compiles,
  * `sluice plugin wrap` makes the component)
  *
+ * The plugin declares the three fields it reads (`configure` returns their
+ * paths), so the router finds them in each event: `process` reads them at
+ * their slots and never parses a whole event, and answers a labelled event
+ * with one edit, which the router applies.
+ *
  * Ownership, as wit-bindgen's C bindings have it: an export owns its
  * arguments and frees them; what it returns must be malloc'd, because the
  * bindings free it after the router has copied it out (so even a constant
@@ -22,8 +27,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOT_AN_OBJECT "event is not a JSON object"
+/* Who the plugin is (`metadata`): `sluice plugin check` and the router's log
+ * show it. */
+#define PLUGIN_NAME "label"
+#define PLUGIN_VERSION "0.1.0"
+/* The contract the bindings in gen/ were generated from. */
+#define PLUGIN_CONTRACT "0.3.0"
+
 #define NO_AGENT_ID "event has no agent.id: run the agent-event plugin before this one"
+
+/* The fields `process` reads, in slot order. */
+static const char *const READS[] = {"agent.id", "event.kind", "labels"};
+enum { AGENT_ID, EVENT_KIND, LABELS_FIELD, READ_COUNT };
+
+/* The kinds of a slot's value, as wit/plugin.wit numbers them. */
+enum { SLOT_ABSENT, SLOT_STRING, SLOT_ESCAPED_STRING, SLOT_NUMBER, SLOT_BOOL, SLOT_NULL, SLOT_OBJECT, SLOT_ARRAY };
 
 /* A string decoded from the config: UTF-8, and may hold NUL, hence the length. */
 typedef struct {
@@ -133,7 +151,13 @@ static void log_ready(void) {
     sluice_plugin_log_log(SLUICE_PLUGIN_LOG_LEVEL_INFO, &message, &fields);
 }
 
-bool exports_plugin_configure(plugin_string_t *config, plugin_string_t *err) {
+void exports_plugin_metadata(plugin_metadata_t *ret) {
+    plugin_string_dup(&ret->name, PLUGIN_NAME);
+    plugin_string_dup(&ret->version, PLUGIN_VERSION);
+    plugin_string_dup(&ret->contract, PLUGIN_CONTRACT);
+}
+
+bool exports_plugin_configure(plugin_string_t *config, plugin_list_string_t *ret, plugin_string_t *err) {
     const char *reason = NULL;
     bool ok = load_config((const char *)config->ptr, config->len, &reason);
     plugin_string_free(config);
@@ -141,29 +165,55 @@ bool exports_plugin_configure(plugin_string_t *config, plugin_string_t *err) {
         plugin_string_dup(err, reason);
         return false;
     }
+    ret->len = READ_COUNT;
+    ret->ptr = malloc(READ_COUNT * sizeof *ret->ptr);
+    if (!ret->ptr) abort();
+    for (size_t i = 0; i < READ_COUNT; i++) plugin_string_dup(&ret->ptr[i], READS[i]);
     log_ready();
     return true;
 }
 
-/* The label for this agent id (a checked JSON string), or NULL. */
-static const text *label_for(json_span agent_id) {
-    char *id = malloc(agent_id.len);
-    if (!id) abort();
-    size_t len = json_decode_string(agent_id, id);
-    const text *found = NULL;
+/* The label for this agent id (UTF-8), or NULL. */
+static const text *label_for(const char *id, size_t len) {
     /* From the end: when the config repeats an agent id, the last one counts. */
-    for (size_t i = LABEL_COUNT; i-- > 0 && !found;) {
+    for (size_t i = LABEL_COUNT; i-- > 0;) {
         const text *agent = &LABELS[i].agent;
-        if (agent->len == len && memcmp(agent->ptr, id, len) == 0) found = &LABELS[i].label;
+        if (agent->len == len && memcmp(agent->ptr, id, len) == 0) return &LABELS[i].label;
     }
-    free(id);
-    return found;
+    return NULL;
 }
 
-/* `parent.key`, when `parent` is an object that has it, with that type. */
-static bool get_typed(json_span parent, const char *key, json_type type, json_span *value) {
-    return json_type_of(parent) == JSON_OBJECT && json_get(parent, key, strlen(key), value) &&
-           json_type_of(*value) == type;
+/* One event of the batch: where its declared fields are. */
+typedef struct {
+    const plugin_batch_t *batch;
+    const uint32_t *slots; /* READ_COUNT times (start, length, kind) */
+} event_t;
+
+/* Declared field `i`: its JSON text in the batch, and its kind. */
+static uint32_t field(event_t event, size_t i, json_span *value) {
+    const uint32_t *slot = event.slots + 3 * i;
+    *value = (json_span){(const char *)event.batch->text.ptr + slot[0], slot[1]};
+    return slot[2];
+}
+
+/* Declared field `i` as a string, when it is one: the bytes between its
+ * quotes, or, only when it was written with escapes, decoded into a buffer
+ * that `*decoded` owns (free it). */
+static bool string_field(event_t event, size_t i, text *out, char **decoded) {
+    json_span value;
+    *decoded = NULL;
+    switch (field(event, i, &value)) {
+    case SLOT_STRING:
+        *out = (text){(char *)value.ptr + 1, value.len - 2};
+        return true;
+    case SLOT_ESCAPED_STRING:
+        *decoded = malloc(value.len);
+        if (!*decoded) abort();
+        *out = (text){*decoded, json_decode_string(value, *decoded)};
+        return true;
+    default:
+        return false;
+    }
 }
 
 static void fail(plugin_outcome_t *outcome, const char *reason) {
@@ -171,43 +221,66 @@ static void fail(plugin_outcome_t *outcome, const char *reason) {
     plugin_string_dup(&outcome->val.fail, reason);
 }
 
-static void handle(const plugin_event_t *event, plugin_outcome_t *outcome) {
-    json_span object, agent, id, ev, kind;
-    if (!json_parse_object((const char *)event->ptr, event->len, &object)) {
-        fail(outcome, NOT_AN_OBJECT);
-        return;
-    }
-    if (!get_typed(object, "agent", JSON_OBJECT, &agent) || !get_typed(agent, "id", JSON_STRING, &id)) {
+/* `labels` set to the event's labels array (or none, when it is not an
+ * array) with `label` appended. */
+static void add_label(event_t event, const text *label, plugin_outcome_t *outcome) {
+    json_span array;
+    bool is_array = field(event, LABELS_FIELD, &array) == SLOT_ARRAY;
+    size_t len;
+    char *labels = json_array_append(is_array ? &array : NULL, label->ptr, label->len, &len);
+    plugin_edit_t *edit = malloc(sizeof *edit);
+    /* Out of memory traps the batch; the router replaces the instance. */
+    if (!labels || !edit) abort();
+    edit->tag = PLUGIN_EDIT_SET;
+    plugin_string_dup(&edit->val.set.path, "labels");
+    edit->val.set.value = (plugin_string_t){(uint8_t *)labels, len};
+    outcome->tag = PLUGIN_OUTCOME_EDIT;
+    outcome->val.edit = (plugin_list_edit_t){edit, 1};
+}
+
+static void handle(event_t event, plugin_outcome_t *outcome) {
+    text id, kind;
+    char *id_decoded, *kind_decoded;
+    if (!string_field(event, AGENT_ID, &id, &id_decoded)) {
         fail(outcome, NO_AGENT_ID);
         return;
     }
-    if (HAS_DROP_KIND && get_typed(object, "event", JSON_OBJECT, &ev) && get_typed(ev, "kind", JSON_STRING, &kind) &&
-        json_string_equals(kind, DROP_KIND.ptr, DROP_KIND.len)) {
-        outcome->tag = PLUGIN_OUTCOME_DROP;
-        return;
+    if (HAS_DROP_KIND && string_field(event, EVENT_KIND, &kind, &kind_decoded)) {
+        bool dropped = kind.len == DROP_KIND.len && memcmp(kind.ptr, DROP_KIND.ptr, kind.len) == 0;
+        free(kind_decoded);
+        if (dropped) {
+            free(id_decoded);
+            outcome->tag = PLUGIN_OUTCOME_DROP;
+            return;
+        }
     }
-    outcome->tag = PLUGIN_OUTCOME_KEEP;
-    const text *label = label_for(id);
-    if (!label) {
-        /* keep(none): the router passes its own copy on; nothing crosses back. */
-        outcome->val.keep.is_some = false;
-        return;
+    const text *label = label_for(id.ptr, id.len);
+    free(id_decoded);
+    if (label) {
+        add_label(event, label, outcome);
+    } else {
+        /* keep: the router passes its own copy on; nothing crosses back. */
+        outcome->tag = PLUGIN_OUTCOME_KEEP;
     }
-    size_t len;
-    char *labelled = json_append_to_array(object, "labels", 6, label->ptr, label->len, &len);
-    /* Out of memory traps the batch; the router replaces the instance. */
-    if (!labelled) abort();
-    outcome->val.keep.is_some = true;
-    outcome->val.keep.val = (plugin_string_t){(uint8_t *)labelled, len};
 }
 
-void exports_plugin_process(plugin_list_event_t *batch, plugin_list_outcome_t *ret) {
-    ret->len = batch->len;
+void exports_plugin_process(plugin_batch_t *batch, plugin_list_outcome_t *ret) {
+    size_t count = batch->ends.len;
+    ret->len = count;
     ret->ptr = NULL;
-    if (batch->len) {
-        ret->ptr = malloc(batch->len * sizeof *ret->ptr);
+    if (count) {
+        ret->ptr = malloc(count * sizeof *ret->ptr);
         if (!ret->ptr) abort();
     }
-    for (size_t i = 0; i < batch->len; i++) handle(&batch->ptr[i], &ret->ptr[i]);
-    plugin_list_event_free(batch);
+    /* The router sends three numbers per declared field and event; anything
+     * else would be read past its end. */
+    bool fits = batch->slots.len == count * READ_COUNT * 3;
+    for (size_t j = 0; j < count; j++) {
+        if (!fits) {
+            fail(&ret->ptr[j], "the batch's slots do not match the three fields this plugin declared");
+            continue;
+        }
+        handle((event_t){batch, batch->slots.ptr + j * READ_COUNT * 3}, &ret->ptr[j]);
+    }
+    plugin_batch_free(batch);
 }

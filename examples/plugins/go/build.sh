@@ -23,5 +23,5 @@ trap 'rm -rf "$core"' EXIT
 GOTOOLCHAIN=local GOOS=wasip1 GOARCH=wasm "$go" build -buildmode=c-shared -trimpath -o "$core/label.core.wasm" .
 # No --realloc-via-memory-grow: pages the WASI adapter grows would land in
 # Go's heap. The adapter uses the memory the sluice package reserves for it
-# (adapterMemory in sluice/abi.go), which `plugin wrap` finds in the module.
+# (adapterMemory in the package's abi.go), which `plugin wrap` finds in the module.
 "${SLUICE:-sluice}" plugin wrap "$core/label.core.wasm" -o "$out"

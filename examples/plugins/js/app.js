@@ -8,11 +8,31 @@
  * `labels` list; events of `drop_kind` are dropped; an event without `agent.id`
  * (one that did not go through agent-event first) fails: it goes to the
  * dead-letter output with the reason.
- * Build: ./build.sh  (componentize-qjs turns this file into a component)
+ *
+ * The plugin declares the three fields it reads (`configure` returns their
+ * paths), so the router finds them in each event: `process` reads them where
+ * the router located them and never parses a whole event, and answers a
+ * labelled event with one edit, which the router applies.
+ * Build: ./build.sh  (componentize-js turns this file into a component)
  */
 
-// componentize-qjs exposes each imported interface as a module named after it.
-import log from "sluice:plugin/log@0.2.0";
+// componentize-js exposes each imported interface as a module named after
+// it, with one export per function.
+import { log } from "sluice:plugin/log@0.3.0";
+
+// Who the plugin is (`metadata`): `sluice plugin check` and the router's log show it.
+const NAME = "label";
+const VERSION = "0.1.0";
+// The contract that build.sh builds against.
+const CONTRACT = "0.3.0";
+
+const NO_AGENT_ID = "event has no agent.id: run the agent-event plugin before this one";
+
+// The fields `process` reads, in slot order.
+const READS = ["agent.id", "event.kind", "labels"];
+const AGENT_ID = 0;
+const EVENT_KIND = 1;
+const LABELS = 2;
 
 // The module is instantiated once per plugin instance, so its state lives here.
 // A Map, not a plain object, so that an agent id such as `constructor` or
@@ -20,10 +40,94 @@ import log from "sluice:plugin/log@0.2.0";
 let labels = new Map();
 let dropKind = null;
 
+// Reading a batch: the helpers below are this file's part of the contract,
+// and fit any plugin that declares the fields it reads.
+
+// The kinds of a slot's value, as wit/plugin.wit numbers them.
+const ABSENT = 0;
+const STRING = 1;
+const ESCAPED_STRING = 2;
+const ARRAY = 7;
+
+const utf8 = new TextDecoder();
+
+/** One event of a batch: its JSON text, and the fields declared at `configure`. */
+class Event {
+  /**
+   * @param batch the batch as it crossed: `text` (a Uint8Array of UTF-8),
+   *   `ends` and `slots` (Uint32Arrays)
+   * @param slot where this event's slots begin in `batch.slots`
+   */
+  constructor(batch, slot, start, end) {
+    this.batch = batch;
+    this.slot = slot;
+    this.start = start;
+    this.end = end;
+  }
+
+  /** The kind of declared field `i` (ABSENT when the event lacks it). */
+  kind(i) {
+    return this.batch.slots[this.slot + 3 * i + 2];
+  }
+
+  /** The JSON text of declared field `i` ("" when absent). */
+  raw(i) {
+    const at = this.slot + 3 * i;
+    const start = this.batch.slots[at];
+    return utf8.decode(this.batch.text.subarray(start, start + this.batch.slots[at + 1]));
+  }
+
+  /** Declared field `i` when it is a string; only one written with escapes is parsed as JSON. */
+  string(i) {
+    switch (this.kind(i)) {
+      case STRING: {
+        const at = this.slot + 3 * i;
+        const start = this.batch.slots[at];
+        return utf8.decode(this.batch.text.subarray(start + 1, start + this.batch.slots[at + 1] - 1));
+      }
+      case ESCAPED_STRING:
+        return JSON.parse(this.raw(i));
+      default:
+        return null;
+    }
+  }
+
+  /** Declared field `i` parsed as JSON; undefined when absent. */
+  value(i) {
+    return this.kind(i) === ABSENT ? undefined : JSON.parse(this.raw(i));
+  }
+
+  /** The whole event's JSON text. */
+  text() {
+    return utf8.decode(this.batch.text.subarray(this.start, this.end));
+  }
+}
+
+/**
+ * The events of `batch`, for a plugin that declared `declared` fields; null
+ * when the batch does not have the three slot numbers per event and field
+ * that the router sends (anything else would be misread).
+ */
+function events(batch, declared) {
+  if (batch.slots.length !== 3 * declared * batch.ends.length) {
+    return null;
+  }
+  const out = [];
+  let start = 0;
+  batch.ends.forEach((end, j) => {
+    out.push(new Event(batch, 3 * declared * j, start, end));
+    start = end;
+  });
+  return out;
+}
+
 const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
 
-// componentize-qjs turns a thrown value into the `err` of `result<_, string>`;
-// returning `{tag: "err", …}` would count as success.
+export function metadata() {
+  return { name: NAME, version: VERSION, contract: CONTRACT };
+}
+
+// A thrown value becomes the `err` of `result<list<string>, string>`.
 export function configure(config) {
   let settings;
   try {
@@ -44,38 +148,37 @@ export function configure(config) {
   }
   labels = new Map(Object.entries(table));
   dropKind = kind;
-  log.log("info", "js plugin ready", [["labels", String(labels.size)]]);
+  log("info", "js plugin ready", [["labels", String(labels.size)]]);
+  return READS;
 }
 
 export function process(batch) {
-  return batch.map(one);
+  const all = events(batch, READS.length);
+  if (all === null) {
+    const reason = "the batch's slots do not match the three fields this plugin declared";
+    return Array.from(batch.ends, () => ({ tag: "fail", val: reason }));
+  }
+  return all.map(one);
 }
 
-function one(text) {
-  let event;
-  try {
-    event = JSON.parse(text);
-  } catch {
-    event = null;
+function one(event) {
+  const agent = event.string(AGENT_ID);
+  if (agent === null) {
+    return { tag: "fail", val: NO_AGENT_ID };
   }
-  if (!isObject(event)) {
-    return { tag: "fail", val: "event is not a JSON object" };
-  }
-  const agent = event.agent?.id;
-  if (typeof agent !== "string") {
-    return { tag: "fail", val: "event has no agent.id: run the agent-event plugin before this one" };
-  }
-  if (dropKind !== null && event.event?.kind === dropKind) {
+  if (dropKind !== null && event.string(EVENT_KIND) === dropKind) {
     return { tag: "drop" };
   }
   const label = labels.get(agent);
   if (label === undefined) {
-    // `null` is `none`: the router keeps its own copy, nothing crosses back.
-    return { tag: "keep", val: null };
+    // Unchanged: nothing crosses back.
+    return { tag: "keep" };
   }
-  // JSON.parse reads every number as a double, so integers beyond 2^53 in an
-  // event lose precision when it is rewritten; events left unchanged are not
-  // affected.
-  event.labels = [...(Array.isArray(event.labels) ? event.labels : []), label];
-  return { tag: "keep", val: JSON.stringify(event) };
+  // Only the labels array is parsed; anything but an array becomes a list of
+  // this one label. (JSON.parse reads numbers as doubles: an integer beyond
+  // 2^53 in the array would lose precision; the rest of the event is not
+  // touched.)
+  const current = event.kind(LABELS) === ARRAY ? event.value(LABELS) : [];
+  const value = JSON.stringify([...current, label]);
+  return { tag: "edit", val: [{ tag: "set", val: { path: "labels", value } }] };
 }

@@ -12,6 +12,11 @@
 //! turns their header into gen/plugin.zig, `zig build-exe` compiles this file
 //! with gen/plugin.c, and `sluice plugin wrap` makes the component)
 //!
+//! The plugin declares the three fields it reads (`configure` returns their
+//! paths), so the router finds them in each event: `process` reads them at
+//! their slots and never parses a whole event, and answers a labelled event
+//! with one edit, which the router applies.
+//!
 //! Ownership, as wit-bindgen's C bindings have it: an export owns its
 //! arguments and frees them; what it returns must come from malloc, because
 //! the bindings free() it after the router has copied it out (so even a
@@ -23,8 +28,19 @@ const std = @import("std");
 const json = std.json;
 const c = @import("gen/plugin.zig");
 
-const not_an_object = "event is not a JSON object";
+/// Who the plugin is (`metadata`): `sluice plugin check` and the router's log show it.
+const plugin_name = "label";
+const plugin_version = "0.1.0";
+/// The contract the bindings in gen/ were generated from.
+const plugin_contract = "0.3.0";
+
 const no_agent_id = "event has no agent.id: run the agent-event plugin before this one";
+
+/// The fields `process` reads, in slot order.
+const reads = [_][]const u8{ "agent.id", "event.kind", "labels" };
+const agent_id_field = 0;
+const event_kind_field = 1;
+const labels_field = 2;
 
 const malloc = std.heap.c_allocator;
 
@@ -119,13 +135,20 @@ fn settingsOf(value: json.Value, new_labels: *json.ObjectMap, new_drop_kind: *?[
     return null;
 }
 
-export fn exports_plugin_configure(text: *c.plugin_string_t, err: *c.plugin_string_t) bool {
+export fn exports_plugin_metadata(ret: *c.plugin_metadata_t) void {
+    ret.* = .{ .name = owned(plugin_name), .version = owned(plugin_version), .contract = owned(plugin_contract) };
+}
+
+export fn exports_plugin_configure(text: *c.plugin_string_t, ret: *c.plugin_list_string_t, err: *c.plugin_string_t) bool {
     const refusal = loadConfig(bytesOf(text)) catch @panic("out of memory");
     c.plugin_string_free(text);
     if (refusal) |reason| {
         err.* = owned(reason);
         return false;
     }
+    const paths = malloc.alloc(c.plugin_string_t, reads.len) catch @panic("out of memory");
+    for (reads, paths) |path, *out| out.* = owned(path);
+    ret.* = .{ .ptr = paths.ptr, .len = paths.len };
     // The count in decimal; 20 digits hold any usize.
     var digits: [20]u8 = undefined;
     const count = std.fmt.bufPrint(&digits, "{d}", .{labels.count()}) catch unreachable;
@@ -133,120 +156,108 @@ export fn exports_plugin_configure(text: *c.plugin_string_t, err: *c.plugin_stri
     return true;
 }
 
-/// `parent.key`, when `parent` is an object that has it.
-fn member(parent: json.Value, key: []const u8) ?json.Value {
-    return switch (parent) {
-        .object => |object| object.get(key),
-        else => null,
-    };
-}
+/// The kinds of a slot's value, as wit/plugin.wit numbers them.
+const Kind = enum(u32) { absent, string, escaped_string, number, boolean, null, object, array, _ };
 
-/// `parent.key`, when `parent` is an object that has it as a string.
-fn stringMember(parent: json.Value, key: []const u8) ?[]const u8 {
-    const value = member(parent, key) orelse return null;
-    return switch (value) {
-        .string => |s| s,
-        else => null,
-    };
-}
+/// One event of the batch: where its declared fields are.
+const Event = struct {
+    /// The batch's whole text, which the slots' starts count into.
+    text: []const u8,
+    /// Three numbers (start, length, kind) per declared field.
+    slots: []const u32,
+
+    /// Declared field `i`: its kind and its JSON text.
+    fn field(event: Event, i: usize) struct { kind: Kind, json: []const u8 } {
+        const slot = event.slots[3 * i ..][0..3];
+        const start: usize = slot[0];
+        const len: usize = slot[1];
+        // The router's slots are always within the text; an absent field
+        // is (0, 0, 0).
+        if (start > event.text.len or len > event.text.len - start) return .{ .kind = .absent, .json = "" };
+        return .{ .kind = @fromBackingInt(@intCast(slot[2])), .json = event.text[start..][0..len] };
+    }
+
+    /// Declared field `i` as a string, when it is one: the text between its
+    /// quotes, decoded (into `arena`) only when it was written with escapes.
+    fn string(event: Event, i: usize, arena: std.mem.Allocator) error{OutOfMemory}!?[]const u8 {
+        const value = event.field(i);
+        return switch (value.kind) {
+            .string => value.json[1 .. value.json.len - 1],
+            .escaped_string => json.parseFromSliceLeaky([]const u8, arena, value.json, .{}) catch |err| switch (err) {
+                error.OutOfMemory => error.OutOfMemory,
+                // The router checked the text: a string always decodes.
+                else => null,
+            },
+            else => null,
+        };
+    }
+};
 
 const Outcome = union(enum) {
-    /// null: unchanged, nothing crosses back; else the new JSON text, malloc'd.
-    keep: ?[]u8,
+    /// Unchanged: nothing crosses back.
+    keep,
+    /// Set `labels` to this JSON text (malloc'd).
+    set_labels: []u8,
     drop,
     fail: []const u8,
 };
 
-/// Deeper events fail instead of being parsed: writing one back recurses once
-/// per level, and a few thousand levels exhaust the stack, which traps the
-/// whole batch (a few hundred thousand exhaust memory first). serde_json, the
-/// Rust plugins' parser, has the same limit.
-const max_depth = 128;
-const too_deep = std.fmt.comptimePrint("event is nested more than {d} levels deep", .{max_depth});
-
-/// Whether `text`, if it is JSON, nests deeper than `max_depth`: a byte scan,
-/// cheap next to parsing, that leaves telling bad JSON apart to std.json.
-fn tooDeep(text: []const u8) bool {
-    var depth: usize = 0;
-    var in_string = false;
-    var escaped = false;
-    for (text) |byte| {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (byte == '\\') {
-                escaped = true;
-            } else if (byte == '"') {
-                in_string = false;
-            }
-        } else switch (byte) {
-            '"' => in_string = true,
-            '[', '{' => {
-                depth += 1;
-                if (depth > max_depth) return true;
-            },
-            ']', '}' => depth -|= 1,
-            else => {},
-        }
-    }
-    return false;
-}
-
-fn handle(text: []const u8, arena: std.mem.Allocator) error{OutOfMemory}!Outcome {
-    if (tooDeep(text)) return .{ .fail = too_deep };
-    // Numbers stay as they were written: parsing them would round large
-    // integers and rewrite floats when the event is written back.
-    var options = parse_options;
-    options.parse_numbers = false;
-    var event = json.parseFromSliceLeaky(json.Value, arena, text, options) catch |err| switch (err) {
-        error.OutOfMemory => return error.OutOfMemory,
-        else => return .{ .fail = not_an_object },
-    };
-    if (event != .object) return .{ .fail = not_an_object };
-
-    const agent_id = stringMember(member(event, "agent") orelse .null, "id") orelse
-        return .{ .fail = no_agent_id };
+fn handle(event: Event, arena: std.mem.Allocator) error{OutOfMemory}!Outcome {
+    const agent_id = try event.string(agent_id_field, arena) orelse return .{ .fail = no_agent_id };
     if (drop_kind) |dropped| {
-        const kind = stringMember(member(event, "event") orelse .null, "kind");
+        const kind = try event.string(event_kind_field, arena);
         if (kind != null and std.mem.eql(u8, kind.?, dropped)) return .drop;
     }
-    // keep(none): the router passes its own copy on; nothing crosses back.
-    const label = labels.get(agent_id) orelse return .{ .keep = null };
-
-    // `labels` that is not a list (or is missing) becomes a list of one, as
-    // the other examples do.
-    const list = try event.object.getOrPut(arena, "labels");
-    if (!list.found_existing or list.value_ptr.* != .array) list.value_ptr.* = .{ .array = .init(arena) };
-    try list.value_ptr.array.append(label);
-    return .{ .keep = try json.Stringify.valueAlloc(malloc, event, .{}) };
+    const label = labels.get(agent_id) orelse return .keep;
+    // The event's labels array with the label appended; `labels` that is not
+    // an array (or is missing) becomes an array of one, as the other
+    // examples do. Only the new item is encoded: the array's own text is
+    // kept as it came.
+    const current = event.field(labels_field);
+    const head = if (current.kind == .array) current.json[0 .. current.json.len - 1] else "[";
+    const empty = std.mem.trim(u8, head[1..], " \t\r\n").len == 0;
+    const item = try json.Stringify.valueAlloc(arena, label.string, .{});
+    return .{ .set_labels = try std.mem.concat(malloc, u8, &.{ head, if (empty) "" else ",", item, "]" }) };
 }
 
 fn forBindings(outcome: Outcome) c.plugin_outcome_t {
     switch (outcome) {
-        .keep => |replacement| {
-            var keep: c.plugin_option_event_t = .{ .is_some = false };
-            if (replacement) |text| keep = .{ .is_some = true, .val = .{ .ptr = text.ptr, .len = text.len } };
-            return .{ .tag = c.PLUGIN_OUTCOME_KEEP, .val = .{ .keep = keep } };
+        .keep => return .{ .tag = c.PLUGIN_OUTCOME_KEEP },
+        .set_labels => |value| {
+            const edit = malloc.create(c.plugin_edit_t) catch @panic("out of memory");
+            edit.* = .{ .tag = c.PLUGIN_EDIT_SET, .val = .{ .set = .{
+                .path = owned("labels"),
+                .value = .{ .ptr = value.ptr, .len = value.len },
+            } } };
+            return .{ .tag = c.PLUGIN_OUTCOME_EDIT, .val = .{ .edit = .{ .ptr = edit, .len = 1 } } };
         },
         .drop => return .{ .tag = c.PLUGIN_OUTCOME_DROP },
         .fail => |reason| return .{ .tag = c.PLUGIN_OUTCOME_FAIL, .val = .{ .fail = owned(reason) } },
     }
 }
 
-export fn exports_plugin_process(batch: *c.plugin_list_event_t, ret: *c.plugin_list_outcome_t) void {
-    ret.* = .{ .ptr = null, .len = batch.len };
+export fn exports_plugin_process(batch: *c.plugin_batch_t, ret: *c.plugin_list_outcome_t) void {
+    defer c.plugin_batch_free(batch);
+    const count = batch.ends.len;
+    ret.* = .{ .ptr = null, .len = count };
     // The bindings free the list only when it is not empty: allocate none then.
-    if (batch.len == 0) {
-        c.plugin_list_event_free(batch);
+    if (count == 0) return;
+    const outcomes = malloc.alloc(c.plugin_outcome_t, count) catch @panic("out of memory");
+    ret.ptr = outcomes.ptr;
+    const text: []const u8 = if (batch.text.len == 0) "" else batch.text.ptr[0..batch.text.len];
+    const per_event = 3 * reads.len;
+    // The router sends three numbers per declared field and event; anything
+    // else would be read past its end.
+    if (batch.slots.len != count * per_event) {
+        for (outcomes) |*out| out.* = forBindings(.{ .fail = "the batch's slots do not match the three fields this plugin declared" });
         return;
     }
-    const outcomes = malloc.alloc(c.plugin_outcome_t, batch.len) catch @panic("out of memory");
-    ret.ptr = outcomes.ptr;
-    for (batch.ptr[0..batch.len], outcomes) |*event, *out| {
+    const slots = batch.slots.ptr[0..batch.slots.len];
+    for (outcomes, 0..) |*out, j| {
         // Keep up to 1 MiB between events; a rare huge one gives the rest back.
         defer _ = scratch.reset(.{ .retain_with_limit = 1 << 20 });
-        const outcome = handle(bytesOf(event), scratch.allocator()) catch @panic("out of memory");
+        const event: Event = .{ .text = text, .slots = slots[j * per_event ..][0..per_event] };
+        const outcome = handle(event, scratch.allocator()) catch @panic("out of memory");
         out.* = forBindings(outcome);
     }
-    c.plugin_list_event_free(batch);
 }

@@ -13,7 +13,7 @@ pub enum Lang {
     /// C generator: for C and Zig (and any language with a C FFI).
     C,
     /// Just the contract, `plugin.wit`: for toolchains that generate their own
-    /// bindings (componentize-py, componentize-qjs, wit-bindgen, cargo component).
+    /// bindings (componentize-py, componentize-js, wit-bindgen, cargo component).
     Wit,
 }
 
@@ -58,7 +58,10 @@ mod tests {
             written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert!(names.contains(&"plugin.h".to_owned()) && names.contains(&"plugin.c".to_owned()), "{names:?}");
         let header = std::fs::read_to_string(dir.path().join("plugin.h")).unwrap();
-        assert!(header.contains("exports_plugin_configure(") && header.contains("exports_plugin_process("), "{header}");
+        for export in ["exports_plugin_metadata(", "exports_plugin_configure(", "exports_plugin_process("] {
+            assert!(header.contains(export), "{export}: {header}");
+        }
+        assert!(header.contains("plugin_batch_t") && header.contains("PLUGIN_OUTCOME_EDIT"), "{header}");
     }
 
     #[test]

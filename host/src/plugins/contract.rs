@@ -24,7 +24,7 @@ pub fn resolve() -> anyhow::Result<(Resolve, WorldId)> {
     Ok((resolve, world))
 }
 
-/// The contract's package name with its version (`sluice:plugin@0.2.0`).
+/// The contract's package name with its version (`sluice:plugin@0.3.0`).
 pub fn package() -> anyhow::Result<String> {
     let (resolve, world) = resolve()?;
     let package = resolve.worlds[world].package.context("the plugin world belongs to a package")?;

@@ -137,6 +137,62 @@ mod tests {
         let empty_module = b"\0asm\x01\0\0\0";
         let err = format!("{:#}", wrap(empty_module, Options::default()).unwrap_err());
         assert!(err.contains("does not fit the sluice:plugin@"), "{err}");
-        assert!(err.contains("configure") || err.contains("process"), "the missing export is named: {err}");
+        assert!(
+            ["metadata", "configure", "process"].iter().any(|export| err.contains(export)),
+            "the missing export is named: {err}"
+        );
+    }
+
+    /// A core module with the 0.3 contract's exports in the canonical ABI's
+    /// core signatures (bodies that trap: only the types matter here).
+    fn core_module_of_the_contract() -> Vec<u8> {
+        use wasm_encoder::{
+            CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, MemorySection, MemoryType,
+            Module, TypeSection, ValType,
+        };
+        let i32s = |n| vec![ValType::I32; n];
+        // (params, results) of each export, in the order the canonical ABI
+        // flattens the contract: metadata returns a pointer to its record,
+        // configure takes a string, process the batch's three lists.
+        let exports: [(&str, Vec<ValType>, Vec<ValType>); 5] = [
+            ("metadata", i32s(0), i32s(1)),
+            ("configure", i32s(2), i32s(1)),
+            ("process", i32s(6), i32s(1)),
+            ("cabi_post_process", i32s(1), i32s(0)),
+            ("cabi_realloc", i32s(4), i32s(1)),
+        ];
+        let mut types = TypeSection::new();
+        let mut functions = FunctionSection::new();
+        let mut code = CodeSection::new();
+        let mut export_section = ExportSection::new();
+        for (index, (name, params, results)) in exports.into_iter().enumerate() {
+            types.ty().function(params, results);
+            functions.function(index as u32);
+            let mut body = Function::new([]);
+            body.instruction(&Instruction::Unreachable).instruction(&Instruction::End);
+            code.function(&body);
+            export_section.export(name, ExportKind::Func, index as u32);
+        }
+        let mut memory = MemorySection::new();
+        memory.memory(MemoryType { minimum: 1, maximum: None, memory64: false, shared: false, page_size_log2: None });
+        export_section.export("memory", ExportKind::Memory, 0);
+        let mut module = Module::new();
+        module.section(&types).section(&functions).section(&memory).section(&export_section).section(&code);
+        module.finish()
+    }
+
+    /// A module with the contract's exports becomes a component that the
+    /// router loads as a plugin of the current contract, in either string
+    /// encoding.
+    #[test]
+    fn a_module_with_the_exports_becomes_a_plugin_of_the_current_contract() {
+        let runtime = crate::plugins::Runtime::new(None).unwrap();
+        for encoding in [Encoding::Utf8, Encoding::Utf16] {
+            let wrapped = wrap(&core_module_of_the_contract(), Options { encoding, ..Options::default() }).unwrap();
+            assert!(wrapped.embedded_contract && !wrapped.adapted_wasi && wrapped.adapter_region.is_none());
+            let plugin = runtime.load("wrapped", &wrapped.component).unwrap();
+            assert_eq!(plugin.contract(), crate::plugins::Contract::V03, "{encoding:?}");
+            assert_eq!(plugin.contract().to_string(), contract::package().unwrap());
+        }
     }
 }

@@ -1,4 +1,7 @@
-// The small JSON reader and writer that AssemblyScript plugins need.
+// The small JSON reader and writer that AssemblyScript plugins need: for the
+// config, for the values of the fields a plugin declared (which the router
+// located, see Field in index.ts), and for whole events, for a plugin that
+// declares nothing.
 //
 // AssemblyScript has no JSON in its standard library. The npm package
 // assemblyscript-json (1.1.0) compiles with asc 0.28 but does not fit a
@@ -8,9 +11,9 @@
 // 9223372036854775807, 1e5 becomes 100000.0) and accepts trailing garbage.
 //
 // So, as the C example does, this reader never builds a tree: a value is a
-// span of the event's own text, checked once by parseObject and then read in
-// place. Reading two fields allocates little, and an event that is changed
-// keeps every other character as it came.
+// span of the text it was read from, checked once by parseObject and then
+// read in place. Reading two fields allocates little, and a text that is
+// changed keeps every other character as it came.
 //
 // It follows RFC 8259 strictly and refuses what it does not accept rather
 // than guess: no comments, no trailing commas, no NaN, no single quotes, no
@@ -18,10 +21,11 @@
 // escapes, because a string holding one could not cross back to the router
 // (the component model checks that strings are valid Unicode).
 //
-// Positions are addresses of UTF-16 code units inside the string's data, two
-// bytes apart; 0 stands for "malformed". AssemblyScript's garbage collector
-// never moves an object, so an address stays valid as long as the string is
-// referenced, which every JsonValue does through its `text`.
+// It reads AssemblyScript strings, which are UTF-16: positions are addresses
+// of UTF-16 code units inside the string's data, two bytes apart; 0 stands
+// for "malformed". AssemblyScript's garbage collector never moves an object,
+// so an address stays valid as long as the string is referenced, which every
+// JsonValue does through its `text`.
 
 /** Deeper nesting is refused, so that hostile input cannot exhaust the stack. */
 export const JSON_MAX_DEPTH = 512;
@@ -458,4 +462,29 @@ export function appendToArray(object: JsonValue, key: string, value: string): st
   const head = String.UTF16.decodeUnsafe(object.start, at - object.start);
   const tail = String.UTF16.decodeUnsafe(resume, object.end - resume);
   return head + insert + tail;
+}
+
+/**
+ * The string that `quoted`, a JSON string value with its quotes, holds; null
+ * when `quoted` is not exactly one valid JSON string.
+ */
+export function parseString(quoted: string): string | null {
+  const start = changetype<usize>(quoted);
+  const end = start + (<usize>quoted.length << 1);
+  if (start == end || unit(start) != QUOTE || skipString(start, end) != end) return null;
+  return decode(start, end);
+}
+
+/**
+ * The JSON text of `array`, a checked JSON array (such as a Field's text),
+ * with the string `value` appended after its last item; of the array
+ * `["value"]` when `array` is null. The array's own text is kept as it is.
+ */
+export function appendString(array: string | null, value: string): string {
+  const item = encodeString(value);
+  if (array === null) return "[" + item + "]";
+  const start = changetype<usize>(array);
+  const close = start + ((<usize>array.length - 1) << 1); // the array's ']'
+  const empty = skipSpace(start + 2, close) == close;
+  return array.substring(0, array.length - 1) + (empty ? "" : ",") + item + "]";
 }
