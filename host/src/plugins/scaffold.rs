@@ -238,6 +238,7 @@ fn rust_sdk() -> anyhow::Result<Vec<(String, String)>> {
     let mut files: Vec<(String, String)> = sdk!(
         "lib.rs",
         "clock.rs",
+        "config.rs",
         "declared.rs",
         "event.rs",
         "fields.rs",
