@@ -36,7 +36,12 @@ TOML
       # patterns (redact), format CEF (cef), forward one line per event. The
       # source parses the agent's JSON once, natively (a key of [sources.in]).
     echo 'decoding = "json"' >> "$config"
-    cat "$here/P1.toml" >> "$config"
+    # SLUICE_BENCH_WORKERS=N runs each stage on N workers (default: sluice's own).
+    if [ -n "${SLUICE_BENCH_WORKERS:-}" ]; then
+      sed "s/^plugin = .*/&\nworkers = $SLUICE_BENCH_WORKERS/" "$here/P1.toml" >> "$config"
+    else
+      cat "$here/P1.toml" >> "$config"
+    fi
     cat >> "$config" <<TOML
 
 [sinks.out]
