@@ -192,6 +192,12 @@ impl WasmTransform {
         self.updates = Some(updates);
     }
 
+    /// Stop following new versions and hand their channel over, to a
+    /// dispatcher that swaps every worker of a transform at the same batch.
+    pub fn take_updates(&mut self) -> Option<watch::Receiver<Plugin>> {
+        self.updates.take()
+    }
+
     /// Swap in a newer version if one was published. Called between batches,
     /// so each event is processed by exactly one version, in order.
     fn take_update(&mut self) {
@@ -200,8 +206,13 @@ impl WasmTransform {
             return;
         }
         let plugin = updates.borrow_and_update().clone();
-        // Instantiate now rather than on the next call, so the pause is here
-        // and a surprise failure leaves the old version running.
+        self.swap_to(plugin);
+    }
+
+    /// Run `plugin` from the next batch on. Instantiated now rather than on
+    /// the next call, so the pause is here and a surprise failure leaves the
+    /// old version running.
+    pub fn swap_to(&mut self, plugin: Plugin) {
         let started = std::time::Instant::now();
         match plugin.instantiate_with(self.metrics.id(), &self.config_json, self.limits, &self.grants) {
             Ok(instance) => {

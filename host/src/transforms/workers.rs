@@ -15,6 +15,12 @@
 //!   share its acknowledgement), so order is kept per key, and a stateful
 //!   plugin (a per-agent baseline) sees each agent on one worker only.
 //!
+//! A new plugin version (hot reload) is taken by the dispatcher, which tells
+//! every worker to swap before the next batch it hands out: every batch
+//! dispatched before is processed by the old version, every batch after by
+//! the new one, so versions only move forward in the output, as with one
+//! worker.
+//!
 //! Threads: the caller's thread dispatches, one thread per worker, one
 //! collector. When every consumer has gone the collector stops; workers then
 //! fail what they hold, and the dispatcher what is still queued.
@@ -23,12 +29,20 @@ use super::wasm::WasmTransform;
 use crate::event::Batch;
 use crate::fanout::Fanout;
 use crate::metrics::ComponentMetrics;
+use crate::plugins::Plugin;
 use crate::plugins::slots::Slots;
 use anyhow::Context;
 use std::hash::Hasher;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
+
+/// What a worker is handed.
+enum Work {
+    Batch(Batch),
+    /// Run this version from the next batch on.
+    Swap(Plugin),
+}
 
 /// Batches queued per worker: enough to keep it busy while the collector
 /// waits on a slower sibling, few enough to bound memory.
@@ -45,18 +59,19 @@ pub enum Spread {
 /// Run `workers` (at least two) on `input` until it closes, passing results
 /// on to `out` in order.
 pub fn run(
-    workers: Vec<WasmTransform>,
+    mut workers: Vec<WasmTransform>,
     spread: Spread,
     input: mpsc::Receiver<Batch>,
     out: Fanout,
     metrics: Arc<ComponentMetrics>,
 ) -> anyhow::Result<()> {
     let n = workers.len();
+    let updates = workers.iter_mut().map(WasmTransform::take_updates).fold(None, Option::or);
     let mut queues = Vec::with_capacity(n);
     let mut results = Vec::with_capacity(n);
     let mut threads = Vec::with_capacity(n + 1);
     for (k, worker) in workers.into_iter().enumerate() {
-        let (to_worker, from_dispatch) = sync_channel::<Batch>(QUEUE);
+        let (to_worker, from_dispatch) = sync_channel::<Work>(QUEUE);
         let (to_collector, from_worker) = sync_channel::<Batch>(QUEUE);
         queues.push(to_worker);
         results.push(from_worker);
@@ -79,7 +94,7 @@ pub fn run(
             .spawn(move || collect(results, parts, out, collector_metrics))
             .with_context(|| format!("starting the collector of transform {}", metrics.id()))?,
     );
-    dispatch(input, &queues, &spread);
+    dispatch(input, &queues, &spread, updates);
     drop(queues);
     for thread in threads {
         if thread.join().is_err() {
@@ -90,13 +105,34 @@ pub fn run(
 }
 
 /// Hand batches to the workers until the input closes or the workers stop.
-fn dispatch(mut input: mpsc::Receiver<Batch>, queues: &[SyncSender<Batch>], spread: &Spread) {
+fn dispatch(
+    mut input: mpsc::Receiver<Batch>,
+    queues: &[SyncSender<Work>],
+    spread: &Spread,
+    mut updates: Option<watch::Receiver<Plugin>>,
+) {
     let mut turn = 0;
     let mut slots = Vec::new();
+    let send = |queue: &SyncSender<Work>, batch: Batch| {
+        queue.send(Work::Batch(batch)).map_err(|unsent| {
+            if let Work::Batch(batch) = unsent.0 {
+                fail(batch);
+            }
+        })
+    };
     while let Some(batch) = input.blocking_recv() {
+        if let Some(updates) = updates.as_mut()
+            && updates.has_changed().unwrap_or(false)
+        {
+            let plugin = updates.borrow_and_update().clone();
+            // A worker that has stopped is seen when its next batch is sent.
+            for queue in queues {
+                let _ = queue.send(Work::Swap(plugin.clone()));
+            }
+        }
         let sent = match spread {
             Spread::ByBatch => {
-                let sent = queues[turn].send(batch).map_err(|unsent| fail(unsent.0));
+                let sent = send(&queues[turn], batch);
                 turn = (turn + 1) % queues.len();
                 sent
             }
@@ -107,7 +143,7 @@ fn dispatch(mut input: mpsc::Receiver<Batch>, queues: &[SyncSender<Batch>], spre
                     if sent.is_err() {
                         fail(part);
                     } else {
-                        sent = queue.send(part).map_err(|unsent| fail(unsent.0));
+                        sent = send(queue, part);
                     }
                 }
                 sent
@@ -140,13 +176,22 @@ fn split(mut batch: Batch, key: &Slots, n: usize, slots: &mut Vec<u32>) -> Vec<B
 }
 
 /// One worker: process what it is given, in order, until the dispatcher is done.
-fn work(mut worker: WasmTransform, input: Receiver<Batch>, output: SyncSender<Batch>) {
-    while let Ok(batch) = input.recv() {
-        let batch = if batch.is_empty() { batch } else { worker.process_next(batch) };
+fn work(mut worker: WasmTransform, input: Receiver<Work>, output: SyncSender<Batch>) {
+    while let Ok(work) = input.recv() {
+        let batch = match work {
+            Work::Swap(plugin) => {
+                worker.swap_to(plugin);
+                continue;
+            }
+            Work::Batch(batch) if batch.is_empty() => batch,
+            Work::Batch(batch) => worker.process(batch),
+        };
         if let Err(unsent) = output.send(batch) {
             fail(unsent.0);
-            while let Ok(batch) = input.recv() {
-                fail(batch);
+            while let Ok(work) = input.recv() {
+                if let Work::Batch(batch) = work {
+                    fail(batch);
+                }
             }
             return;
         }
@@ -197,12 +242,19 @@ mod tests {
     use crate::transforms::wasm::WasmConfig;
     use std::sync::OnceLock;
 
-    fn tag(n: usize) -> (Vec<WasmTransform>, Arc<ComponentMetrics>) {
+    fn load(name: &str) -> Plugin {
         static RUNTIME: OnceLock<Runtime> = OnceLock::new();
         let runtime = RUNTIME.get_or_init(|| Runtime::new(None).expect("runtime"));
-        let bytes = std::fs::read(format!("{}/tag.wasm", env!("SLUICE_TEST_PLUGINS"))).unwrap();
-        let plugin = runtime.load("tag", &bytes).unwrap();
-        let config: WasmConfig = toml::from_str("plugin = \"tag\"\nconfig = { stage = \"s\" }").unwrap();
+        let bytes = std::fs::read(format!("{}/{name}.wasm", env!("SLUICE_TEST_PLUGINS"))).unwrap();
+        runtime.load(name, &bytes).unwrap()
+    }
+
+    fn tag(n: usize) -> (Vec<WasmTransform>, Arc<ComponentMetrics>) {
+        workers_of(load("tag"), n)
+    }
+
+    fn workers_of(plugin: Plugin, n: usize) -> (Vec<WasmTransform>, Arc<ComponentMetrics>) {
+        let config: WasmConfig = toml::from_str("plugin = \"p\"\nconfig = { stage = \"s\" }").unwrap();
         let metrics = Metrics::default();
         let component = metrics.component("t");
         let (dead_letter, _) = DeadLetter::channel(metrics.component("dead_letter"));
@@ -247,6 +299,40 @@ mod tests {
 
     fn numbers(events: &[serde_json::Value]) -> Vec<u64> {
         events.iter().map(|e| e["n"].as_u64().unwrap()).collect()
+    }
+
+    /// A new version published mid-stream is taken by every worker at the
+    /// same batch: in the output the version changes once and never goes back.
+    #[test]
+    fn a_new_version_reaches_every_worker_at_the_same_batch() {
+        let (mut workers, metrics) = workers_of(load("version-one"), 3);
+        let (publish, updates) = watch::channel(load("version-one"));
+        for worker in &mut workers {
+            worker.follow_updates(updates.clone());
+        }
+        let (tx, rx) = mpsc::channel(4);
+        let (out_tx, mut out_rx) = mpsc::channel(1000);
+        let runner =
+            std::thread::spawn(move || run(workers, Spread::ByBatch, rx, Fanout::new(vec![out_tx]), metrics).unwrap());
+        for b in 0..60 {
+            if b == 25 {
+                publish.send(load("version-two")).unwrap();
+            }
+            let events = (0..4).map(|i| Event::from_json(format!("{{\"n\":{}}}", b * 4 + i))).collect();
+            tx.blocking_send(Batch::new(events)).unwrap();
+        }
+        drop(tx);
+        let mut versions = Vec::new();
+        while let Some(batch) = out_rx.blocking_recv() {
+            for event in &batch.events {
+                let event: serde_json::Value = serde_json::from_str(event.json()).unwrap();
+                versions.push(event["versions"][0].as_u64().unwrap());
+            }
+        }
+        runner.join().unwrap();
+        assert_eq!(versions.len(), 240);
+        assert_eq!(versions.windows(2).filter(|w| w[0] != w[1]).count(), 1, "{versions:?}");
+        assert_eq!((versions[0], versions[239]), (1, 2));
     }
 
     #[test]
