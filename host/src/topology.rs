@@ -130,7 +130,7 @@ impl Topology {
                 let clock = config.plugins.clock().expect("checked when the config was parsed");
                 let grants = Grants { clock, state };
                 let component = metrics.component(id);
-                let built: anyhow::Result<Vec<WasmTransform>> = (0..wasm.workers(config.transforms.len()))
+                let built: anyhow::Result<Vec<WasmTransform>> = (0..wasm.workers())
                     .map(|_| {
                         WasmTransform::new(plugin.clone(), wasm, component.clone(), dead_letter.clone(), grants.clone())
                     })

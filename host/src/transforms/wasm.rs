@@ -37,8 +37,7 @@ pub struct WasmConfig {
     #[serde(default)]
     pub limits: LimitsConfig,
     /// Plugin instances run in parallel, each on a thread of its own
-    /// (default: the cores shared out among the wasm transforms, at least
-    /// one). See `transforms::workers`.
+    /// (default: the number of cores). See `transforms::workers`.
     pub workers: Option<usize>,
     /// Spread events over the workers by this field's value (`agent.id`),
     /// so each value's events meet one instance, in order; unset: whole
@@ -102,15 +101,11 @@ impl WasmConfig {
         serde_json::to_string(&self.config).expect("a TOML table serialises as JSON")
     }
 
-    /// How many workers run the plugin, when the config has `transforms`
-    /// wasm transforms: `workers`, or by default the cores shared out among
-    /// them (the transforms of a chain already run side by side, so on two
-    /// cores three stages get one worker each, on sixteen five each).
-    pub fn workers(&self, transforms: usize) -> usize {
-        self.workers.unwrap_or_else(|| {
-            let cores = std::thread::available_parallelism().map_or(1, usize::from);
-            (cores / transforms.max(1)).max(1)
-        })
+    /// How many workers run the plugin: `workers`, or by default the
+    /// number of cores. (On two cores P1's three stages measured the same
+    /// CPU per event with one worker each as with two: BENCHMARKS.md.)
+    pub fn workers(&self) -> usize {
+        self.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
     }
 
     /// How batches are spread over the workers.
