@@ -242,7 +242,7 @@ pub fn __process<P: Plugin>(
     batch: bindings::Batch,
 ) -> Vec<WitOutcome> {
     slot.with(|cell| match cell.borrow_mut().as_mut() {
-        Some(Slot { plugin, reads }) => match Batch::new(&batch.text, &batch.ends, &batch.slots, reads) {
+        Some(Slot { plugin, reads }) => match Batch::from_router(&batch.text, &batch.ends, &batch.slots, reads) {
             Ok(view) => {
                 let outcomes = plugin.process_batch(&view);
                 // The host checks the count too; failing here names the culprit.
