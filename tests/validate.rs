@@ -246,3 +246,43 @@ fn an_address_in_use_now_is_a_warning() {
     let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"), "a free address is no warning");
 }
+
+/// Secrets stay outside the config: `${NAME}` and `${file:/path}` are
+/// resolved at load, a missing one is named with its key, and what
+/// `validate` prints shows the reference, never the value.
+#[test]
+fn secrets_come_from_the_environment_and_files_and_are_never_printed() {
+    let scratch = Scratch::new();
+    let data = scratch.path("private-data-dir");
+    let stage = scratch.write("stage-secret", "stage-from-a-file\n");
+    let config = scratch.write(
+        "secrets.toml",
+        &format!(
+            "data_dir = \"${{SLUICE_E2E_SECRET_DIR}}\"\n[sources.in]\ntype = \"stdin\"\n\
+             [transforms.t]\ntype = \"wasm\"\nplugin = \"{}\"\ninputs = [\"in\"]\n\
+             config = {{ stage = \"${{file:{}}}\" }}\n[sinks.out]\ntype = \"stdout\"\ninputs = [\"t\"]\n",
+            test_plugin("tag"),
+            stage.display()
+        ),
+    );
+    let validate = |dir: Option<&std::path::Path>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"));
+        command.args(["validate", "--config", config.to_str().unwrap()]).env_remove("SLUICE_E2E_SECRET_DIR");
+        if let Some(dir) = dir {
+            command.env("SLUICE_E2E_SECRET_DIR", dir);
+        }
+        let output = command.output().unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        (output.status.code(), text)
+    };
+
+    let (code, text) = validate(None);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("data_dir: the environment variable `SLUICE_E2E_SECRET_DIR` is not set"), "{text}");
+
+    let (code, text) = validate(Some(&data));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("data_dir: ${SLUICE_E2E_SECRET_DIR}"), "{text}");
+    assert!(!text.contains("private-data-dir") && !text.contains("stage-from-a-file"), "a value was printed: {text}");
+    assert!(data.is_dir(), "the resolved data_dir was used");
+}

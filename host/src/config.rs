@@ -5,6 +5,7 @@
 //! runtime (a plugin file that fails to load, an `configure` that refuses its
 //! config) happen when the topology is built, with the same error type.
 
+use crate::secrets::Secrets;
 use crate::sinks::SinkConfig;
 use crate::sinks::buffer::BufferConfig;
 use crate::sources::SourceConfig;
@@ -183,6 +184,8 @@ pub struct Config {
     pub transforms: BTreeMap<String, Transform>,
     pub sinks: BTreeMap<String, Sink>,
     pub dead_letter: DeadLetterConfig,
+    /// What the `${…}` references resolved to, to keep out of what is printed.
+    pub secrets: Secrets,
 }
 
 const TOP_LEVEL: &[&str] =
@@ -202,7 +205,7 @@ impl Config {
 
     /// Parse and check config text, reporting every problem.
     pub fn parse(text: &str) -> Result<Config, ConfigErrors> {
-        let table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
+        let mut table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
             let at = match err.span() {
                 // The line the error starts on: one more than the newlines before it.
                 Some(span) => {
@@ -214,6 +217,7 @@ impl Config {
             ConfigErrors(vec![ConfigError::new(at, format!("invalid TOML: {}", err.message()))])
         })?;
         let mut errors = Vec::new();
+        let secrets = Secrets::resolve(&mut table, &mut errors);
         for key in table.keys() {
             if !TOP_LEVEL.contains(&key.as_str()) {
                 errors.push(ConfigError::new(key, format!("unknown key (expected one of: {})", TOP_LEVEL.join(", "))));
@@ -246,8 +250,11 @@ impl Config {
             value.try_into::<SinkConfig>().map(|kind| Sink { inputs, buffer, kind })
         });
 
-        let config = Config { data_dir, shutdown_timeout, plugins, batch, sources, transforms, sinks, dead_letter };
+        let config =
+            Config { data_dir, shutdown_timeout, plugins, batch, sources, transforms, sinks, dead_letter, secrets };
         config.check(&Declared::from(&table), &mut errors);
+        // A check may quote a value, and a value may be a secret.
+        config.secrets.scrub_errors(&mut errors);
         if errors.is_empty() { Ok(config) } else { Err(ConfigErrors(errors)) }
     }
 

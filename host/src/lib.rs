@@ -18,6 +18,7 @@ pub mod file_identity;
 pub mod log_limit;
 pub mod metrics;
 pub mod plugins;
+pub mod secrets;
 pub mod sinks;
 pub mod sources;
 pub mod syslog;

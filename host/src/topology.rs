@@ -154,6 +154,8 @@ impl Topology {
             }
         }
         if !errors.is_empty() {
+            // A plugin may quote the config it refuses, secrets included.
+            config.secrets.scrub_errors(&mut errors);
             return Err(ConfigErrors(errors));
         }
         Ok(Topology {
@@ -206,7 +208,7 @@ impl Topology {
             let _ = writeln!(out, "sink      {id} <- [{}]: {}{buffer}", sink.inputs.join(", "), kind_name(&sink.kind));
         }
         let _ = writeln!(out, "dead letter -> {}", config.dead_letter_path().display());
-        out
+        config.secrets.scrub(&out)
     }
 
     /// Run until every source has ended (or `shutdown` stops them) and every
