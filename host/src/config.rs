@@ -10,51 +10,15 @@ use crate::sinks::SinkConfig;
 use crate::sinks::buffer::BufferConfig;
 use crate::sources::SourceConfig;
 use crate::transforms::TransformConfig;
+use crate::validation::ConfigErrors;
+use crate::validation::{ConfigError, check_writable_dir, check_writable_file};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The pipeline that `sluice run` uses when no `--config` is given.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
-
-/// One problem in a config, located by its table and key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// Where: `transforms.normalise.inputs`, `sinks.siem`, `line 4` …
-    pub at: String,
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(at: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError { at: at.into(), message: message.into() }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.at, self.message)
-    }
-}
-
-/// Every problem found in a config.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.len();
-        writeln!(f, "the configuration has {n} error{}:", if n == 1 { "" } else { "s" })?;
-        for error in &self.0 {
-            writeln!(f, "  - {error}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigErrors {}
 
 /// How sources cut batches: at `max_events` events, or `timeout_ms` after the
 /// first event of a batch arrived, whichever comes first.
@@ -484,13 +448,6 @@ fn components<T>(
     out
 }
 
-/// Remove and return the `inputs` list from a component table.
-/// Whether `address` reads as `host:port` with a non-empty host and a port
-/// from 1 to 65535 (names are resolved when connecting, not here).
-pub fn is_host_port(address: &str) -> bool {
-    address.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0))
-}
-
 /// The `buffer` table of a sink, checked, taken out of `value` so that the
 /// sink kind's own keys are all that is left.
 fn take_buffer(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>) -> Option<BufferConfig> {
@@ -508,6 +465,7 @@ fn take_buffer(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>)
     }
 }
 
+/// Remove and return the `inputs` list from a component table.
 fn take_inputs(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>) -> Vec<String> {
     let Some(table) = value.as_table_mut() else { return Vec::new() };
     match table.remove("inputs") {
@@ -532,41 +490,6 @@ fn take_inputs(at: &str, value: &mut toml::Value, errors: &mut Vec<ConfigError>)
             ));
             Vec::new()
         }
-    }
-}
-
-/// A directory that exists and is writable, or can be created.
-pub fn check_writable_dir(dir: &Path, at: &str, errors: &mut Vec<ConfigError>) {
-    let existing = dir.ancestors().find(|a| a.exists()).unwrap_or(Path::new("."));
-    if !existing.is_dir() {
-        errors.push(ConfigError::new(at, format!("{} is not a directory", existing.display())));
-    } else if is_read_only(existing) {
-        errors.push(ConfigError::new(at, format!("directory {} is not writable", existing.display())));
-    }
-}
-
-/// A file that can be appended to, or created.
-pub fn check_writable_file(path: &Path, at: &str, errors: &mut Vec<ConfigError>) {
-    if path.is_dir() {
-        errors.push(ConfigError::new(at, format!("{} is a directory, not a file", path.display())));
-    } else if path.exists() {
-        if std::fs::OpenOptions::new().append(true).open(path).is_err() {
-            errors.push(ConfigError::new(at, format!("file {} is not writable", path.display())));
-        }
-    } else if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        check_writable_dir(parent, at, errors);
-    }
-}
-
-fn is_read_only(dir: &Path) -> bool {
-    // Probe by creating a file: permission bits lie for root and ACLs.
-    let probe = dir.join(format!(".sluice-probe-{}", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            false
-        }
-        Err(_) => true,
     }
 }
 

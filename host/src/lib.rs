@@ -26,3 +26,4 @@ pub mod timestamp;
 pub mod tls;
 pub mod topology;
 pub mod transforms;
+pub mod validation;

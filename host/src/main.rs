@@ -2,9 +2,10 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sluice::config::{Config, ConfigErrors, DEFAULT_CONFIG};
+use sluice::config::{Config, DEFAULT_CONFIG};
 use sluice::sinks::ReopenFiles;
 use sluice::topology::Topology;
+use sluice::validation::ConfigErrors;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio::signal::unix::{Signal, SignalKind, signal};

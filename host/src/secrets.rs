@@ -9,7 +9,7 @@
 //! quoted by a check, a plugin's refusal of its config) and `validate`'s
 //! description — shows `${NAME}` in their place.
 
-use crate::config::ConfigError;
+use crate::validation::ConfigError;
 use toml::Value;
 
 /// The values the config's references resolved to, with the reference each

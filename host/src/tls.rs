@@ -8,7 +8,7 @@
 //! default provider has to be installed. Every error names the file and what
 //! was wrong with it, so an operator can fix a config without guessing.
 
-use crate::config::ConfigError;
+use crate::validation::ConfigError;
 use anyhow::{Context, bail};
 use rustls::crypto::CryptoProvider;
 use rustls::server::WebPkiClientVerifier;

@@ -10,7 +10,7 @@
 //! stage drains and ends when its inputs close, sinks write the last batch,
 //! and acknowledgements travel back so sources save their final position.
 
-use crate::config::{Config, ConfigError, ConfigErrors};
+use crate::config::Config;
 use crate::dead_letter::{self, DeadLetter, Rejected};
 use crate::event::Batch;
 use crate::fanout::Fanout;
@@ -23,6 +23,7 @@ use crate::sources::SourceContext;
 use crate::transforms::TransformConfig;
 use crate::transforms::wasm::WasmTransform;
 use crate::transforms::workers::{self, Spread};
+use crate::validation::{ConfigError, ConfigErrors};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

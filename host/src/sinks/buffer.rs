@@ -19,9 +19,9 @@
 
 use crate::ack::{BatchStatus, Finaliser};
 use crate::buffer::{self, Fsync, RecordId, TryAppendError};
-use crate::config::ConfigError;
 use crate::event::{Batch, Event};
 use crate::metrics::ComponentMetrics;
+use crate::validation::ConfigError;
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::Path;

@@ -8,9 +8,9 @@
 //! is lost or written twice by a rotation.
 
 use super::{LineOutput, SinkContext, write_lines};
-use crate::config::{ConfigError, check_writable_file};
 use crate::file_identity::FileId;
 use crate::metrics::ComponentMetrics;
+use crate::validation::{ConfigError, check_writable_file};
 use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

@@ -14,10 +14,10 @@ pub mod tcp;
 #[cfg(test)]
 mod testing;
 
-use crate::config::ConfigError;
 use crate::dead_letter::DeadLetter;
 use crate::event::Batch;
 use crate::metrics::ComponentMetrics;
+use crate::validation::ConfigError;
 use serde::Deserialize;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;

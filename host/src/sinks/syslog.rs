@@ -30,12 +30,12 @@
 pub(crate) mod connection;
 
 use super::SinkContext;
-use crate::config::ConfigError;
 use crate::event::{Batch, Event};
 use crate::sources::syslog::Mode;
 use crate::syslog::Message;
 use crate::syslog::frame::Framing;
 use crate::tls::ClientTlsConfig;
+use crate::validation::ConfigError;
 use anyhow::Context;
 use connection::{Backoff, Destination, Retry};
 use serde::Deserialize;
@@ -166,7 +166,7 @@ impl SyslogSinkConfig {
     /// Report every problem with these settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         let mut error = |key: &str, message: String| errors.push(ConfigError::new(format!("{at}.{key}"), message));
-        if !crate::config::is_host_port(&self.address) {
+        if !crate::validation::is_host_port(&self.address) {
             error("address", format!("`{}` is not a host:port, such as siem.example:6514", self.address));
         }
         if let Err(message) = self.facility() {

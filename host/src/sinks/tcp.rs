@@ -13,8 +13,8 @@
 use super::SinkContext;
 use super::syslog::connection::{Destination, Retry};
 use super::syslog::{Encoded, deliver_with};
-use crate::config::ConfigError;
 use crate::event::{Batch, Event};
+use crate::validation::ConfigError;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -62,7 +62,7 @@ pub enum Encoding {
 impl TcpSinkConfig {
     /// Report every problem with these settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
-        if !crate::config::is_host_port(&self.address) {
+        if !crate::validation::is_host_port(&self.address) {
             errors.push(ConfigError::new(
                 format!("{at}.address"),
                 format!("`{}` is not a host:port, such as collector.example:5170", self.address),

@@ -17,11 +17,12 @@ pub mod lines;
 pub mod stdin;
 pub mod syslog;
 
-use crate::config::{BatchConfig, ConfigError};
+use crate::config::BatchConfig;
 use crate::dead_letter::DeadLetter;
 use crate::event::Event;
 use crate::fanout::Fanout;
 use crate::metrics::ComponentMetrics;
+use crate::validation::ConfigError;
 use decoding::Decoding;
 use serde::Deserialize;
 use std::path::PathBuf;

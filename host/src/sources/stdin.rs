@@ -9,7 +9,7 @@ use super::batcher::Batcher;
 use super::decoding::Decoding;
 use super::lines::{Line, LineSplitter};
 use super::{Origin, SourceContext, message_event};
-use crate::config::ConfigError;
+use crate::validation::ConfigError;
 use anyhow::Context;
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt};

@@ -7,7 +7,7 @@
 pub mod wasm;
 pub mod workers;
 
-use crate::config::ConfigError;
+use crate::validation::ConfigError;
 use serde::Deserialize;
 
 /// A `[transforms.<id>]` table, less its `inputs`.

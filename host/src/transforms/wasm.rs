@@ -11,7 +11,6 @@
 //! runs on.
 
 use super::workers::Spread;
-use crate::config::ConfigError;
 use crate::dead_letter::DeadLetter;
 use crate::event::{Batch, Event};
 use crate::fanout::Fanout;
@@ -20,6 +19,7 @@ use crate::plugins::edits;
 use crate::plugins::slots::Slots;
 use crate::plugins::state::StateLimits;
 use crate::plugins::{CallFailure, Grants, Instance, Limits, Outcome, Plugin};
+use crate::validation::ConfigError;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
