@@ -195,7 +195,7 @@ impl Topology {
         let config = &self.config;
         let _ = writeln!(out, "data_dir: {}", config.data_dir.display());
         for (id, source) in &config.sources {
-            let _ = writeln!(out, "source    {id}: {}", kind_name(source));
+            let _ = writeln!(out, "source    {id}: {}", source.type_name());
         }
         for (id, transform) in &config.transforms {
             let note = self.plugin_notes.get(id).map(String::as_str).unwrap_or("");
@@ -204,9 +204,9 @@ impl Topology {
         for (id, sink) in &config.sinks {
             let buffer = match &sink.buffer {
                 None => String::new(),
-                Some(buffer) => format!(" ({} buffer)", kind_name(buffer)),
+                Some(buffer) => format!(" ({} buffer)", buffer.type_name()),
             };
-            let _ = writeln!(out, "sink      {id} <- [{}]: {}{buffer}", sink.inputs.join(", "), kind_name(&sink.kind));
+            let _ = writeln!(out, "sink      {id} <- [{}]: {}{buffer}", sink.inputs.join(", "), sink.kind.type_name());
         }
         let _ = writeln!(out, "dead letter -> {}", config.dead_letter_path().display());
         config.secrets.scrub(&out)
@@ -360,10 +360,4 @@ impl Topology {
         drop(registry);
         Ok(Report { counts: metrics.snapshot() })
     }
-}
-
-fn kind_name<T: std::fmt::Debug>(kind: &T) -> String {
-    let debug = format!("{kind:?}");
-    let name = debug.split(['(', ' ', '{']).next().unwrap_or("");
-    name.to_lowercase()
 }

@@ -54,6 +54,16 @@ pub enum BufferConfig {
     },
 }
 
+impl BufferConfig {
+    /// The `type = "…"` of this buffer.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            BufferConfig::Memory { .. } => "memory",
+            BufferConfig::Disk { .. } => "disk",
+        }
+    }
+}
+
 /// What a full buffer does with the next batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]

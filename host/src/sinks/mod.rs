@@ -41,6 +41,18 @@ pub enum SinkConfig {
 /// The type names accepted in `type = "…"`, for error messages.
 pub const TYPES: &[&str] = &["file", "stdout", "syslog", "tcp"];
 
+impl SinkConfig {
+    /// The `type = "…"` this sink was configured with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SinkConfig::File(_) => "file",
+            SinkConfig::Stdout(_) => "stdout",
+            SinkConfig::Syslog(_) => "syslog",
+            SinkConfig::Tcp(_) => "tcp",
+        }
+    }
+}
+
 /// What a running sink is given.
 #[derive(Debug)]
 pub struct SinkContext {

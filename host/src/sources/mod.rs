@@ -46,6 +46,18 @@ pub enum SourceConfig {
 /// The type names accepted in `type = "…"`, for error messages.
 pub const TYPES: &[&str] = &["file", "stdin", "demo", "syslog"];
 
+impl SourceConfig {
+    /// The `type = "…"` this source was configured with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            SourceConfig::File(_) => "file",
+            SourceConfig::Stdin(_) => "stdin",
+            SourceConfig::Demo(_) => "demo",
+            SourceConfig::Syslog(_) => "syslog",
+        }
+    }
+}
+
 /// What a running source is given.
 #[derive(Debug, Clone)]
 pub struct SourceContext {
