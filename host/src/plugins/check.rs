@@ -6,10 +6,9 @@
 //! what passes here is not dead-lettered there.
 
 use super::Outcome;
-use super::edits;
 use super::runtime::{Limits, Runtime};
 use crate::sources::demo::generate;
-use crate::transforms::wasm::check_object;
+use crate::transforms::wasm::{Applied, apply};
 use anyhow::Context;
 use std::io::Write;
 use std::path::Path;
@@ -102,26 +101,18 @@ pub fn check(
         }
     };
     let mut counts = [0usize; 7];
-    let invalid = |problem: String| (6, format!("INVALID: plugin `{}` {problem}", plugin.name()));
-    for (i, (event, outcome)) in events.iter().zip(&outcomes).enumerate() {
-        let (slot, text) = match outcome {
-            Outcome::Keep => (0, "keep (unchanged)".to_owned()),
-            Outcome::Replace(json) => match check_object(json) {
-                Ok(()) => (1, format!("keep (rewritten): {json}")),
-                // The same words the router's dead-letter record gives.
-                Err(problem) => invalid(format!("returned {problem}: {json}")),
-            },
-            Outcome::Edit(list) => match edits::apply(event, list) {
-                Ok(json) => (1, format!("keep (edited): {json}")),
-                Err(problem) => invalid(format!("answered with an edit that failed: {problem}")),
-            },
-            Outcome::Emit(line) => (2, format!("emit: {line}")),
-            Outcome::Split(children) => match children.iter().map(|c| check_object(c)).find_map(Result::err) {
-                None => (3, format!("split into {}: {}", children.len(), children.join(" "))),
-                Some(problem) => invalid(format!("split the event into one that is {problem}")),
-            },
-            Outcome::Drop => (4, "drop".to_owned()),
-            Outcome::Fail(reason) => (5, format!("fail: {reason}")),
+    for (i, (event, outcome)) in events.iter().zip(outcomes).enumerate() {
+        let edited = matches!(outcome, Outcome::Edit(_));
+        let (slot, text) = match apply(plugin.name(), event, outcome) {
+            Applied::Unchanged => (0, "keep (unchanged)".to_owned()),
+            Applied::Rewritten(json) if edited => (1, format!("keep (edited): {json}")),
+            Applied::Rewritten(json) => (1, format!("keep (rewritten): {json}")),
+            Applied::Line(line) => (2, format!("emit: {line}")),
+            Applied::Children(children) => (3, format!("split into {}: {}", children.len(), children.join(" "))),
+            Applied::Dropped => (4, "drop".to_owned()),
+            Applied::Failed(reason) => (5, format!("fail: {reason}")),
+            // The same words the router's dead-letter record gives.
+            Applied::Invalid(reason) => (6, format!("INVALID: {reason}")),
         };
         counts[slot] += 1;
         writeln!(out, "event {i}: {text}")?;

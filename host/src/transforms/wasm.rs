@@ -277,48 +277,24 @@ impl WasmTransform {
         let plugin = self.plugin.name();
         for ((mut event, text), outcome) in events.into_iter().zip(texts.drain(..)).zip(outcomes) {
             event.restore_json(text);
-            match outcome {
-                Outcome::Keep => kept.push(event),
-                Outcome::Replace(json) => match check_object(&json) {
-                    Ok(()) => {
-                        event.set_json(json);
-                        kept.push(event);
-                    }
-                    // The event goes to the dead letter as it came in: the
-                    // bad text is not an event anything downstream can read.
-                    Err(problem) => failed.push((event, format!("plugin `{plugin}` returned {problem}"))),
-                },
-                Outcome::Edit(edits) => match edits::apply(event.json(), &edits) {
-                    Ok(json) => {
-                        event.set_json(json);
-                        kept.push(event);
-                    }
-                    Err(problem) => {
-                        failed.push((event, format!("plugin `{plugin}` answered with an edit that failed: {problem}")))
-                    }
-                },
-                Outcome::Emit(line) => {
+            match apply(plugin, event.json(), outcome) {
+                Applied::Unchanged => kept.push(event),
+                Applied::Rewritten(json) => {
+                    event.set_json(json);
+                    kept.push(event);
+                }
+                Applied::Line(line) => {
                     event.set_line(line);
                     kept.push(event);
                 }
-                Outcome::Split(children) => {
-                    // Every child is checked before any is passed on, so an
-                    // event is either replaced whole or dead-lettered whole.
-                    match children.iter().enumerate().find_map(|(n, child)| check_object(child).err().map(|p| (n, p))) {
-                        None if children.is_empty() => dropped += 1,
-                        None => kept.extend(children.into_iter().map(Event::from_json)),
-                        Some((n, problem)) => failed.push((
-                            event,
-                            format!(
-                                "plugin `{plugin}` split the event into {} events, of which number {} is {problem}",
-                                children.len(),
-                                n + 1
-                            ),
-                        )),
-                    }
+                Applied::Children(children) => kept.extend(children.into_iter().map(Event::from_json)),
+                Applied::Dropped => dropped += 1,
+                // The event goes to the dead letter as it came in: what the
+                // plugin answered is not an event anything downstream can read.
+                Applied::Failed(reason) => {
+                    failed.push((event, format!("plugin `{plugin}` failed the event: {reason}")))
                 }
-                Outcome::Drop => dropped += 1,
-                Outcome::Fail(reason) => failed.push((event, format!("plugin `{plugin}` failed the event: {reason}"))),
+                Applied::Invalid(reason) => failed.push((event, reason)),
             }
         }
         self.metrics.dropped(dropped);
@@ -377,6 +353,59 @@ impl WasmTransform {
             self.instance = None;
         }
         result
+    }
+}
+
+/// What a plugin's outcome makes of the event it answers, as the router
+/// applies it: the one reading of outcomes, for the transform and for
+/// `plugin check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Passed on as it came in.
+    Unchanged,
+    /// Passed on as this JSON text (replaced, or edited by the router).
+    Rewritten(String),
+    /// Passed on with this formatted line.
+    Line(String),
+    /// These events (JSON objects, checked) take its place.
+    Children(Vec<String>),
+    /// Filtered out on purpose (`drop`, or a `split` into nothing).
+    Dropped,
+    /// The plugin failed it, for this reason of its own.
+    Failed(String),
+    /// The plugin answered with something the router refuses (text that is
+    /// not an object, an edit that cannot apply): the dead-letter reason.
+    Invalid(String),
+}
+
+/// Apply `outcome`, from plugin `plugin`, to the event `json`.
+pub fn apply(plugin: &str, json: &str, outcome: Outcome) -> Applied {
+    match outcome {
+        Outcome::Keep => Applied::Unchanged,
+        Outcome::Replace(json) => match check_object(&json) {
+            Ok(()) => Applied::Rewritten(json),
+            Err(problem) => Applied::Invalid(format!("plugin `{plugin}` returned {problem}")),
+        },
+        Outcome::Edit(list) => match edits::apply(json, &list) {
+            Ok(json) => Applied::Rewritten(json),
+            Err(problem) => Applied::Invalid(format!("plugin `{plugin}` answered with an edit that failed: {problem}")),
+        },
+        Outcome::Emit(line) => Applied::Line(line),
+        // Every child is checked before any is passed on, so an event is
+        // either replaced whole or dead-lettered whole.
+        Outcome::Split(children) => {
+            match children.iter().enumerate().find_map(|(n, child)| check_object(child).err().map(|p| (n, p))) {
+                None if children.is_empty() => Applied::Dropped,
+                None => Applied::Children(children),
+                Some((n, problem)) => Applied::Invalid(format!(
+                    "plugin `{plugin}` split the event into {} events, of which number {} is {problem}",
+                    children.len(),
+                    n + 1
+                )),
+            }
+        }
+        Outcome::Drop => Applied::Dropped,
+        Outcome::Fail(reason) => Applied::Failed(reason),
     }
 }
 
