@@ -178,33 +178,27 @@ impl HostState {
     }
 }
 
-impl v03::sluice::plugin::log::Host for HostState {
-    fn log(&mut self, level: v03::sluice::plugin::log::Level, message: String, fields: Vec<(String, String)>) {
-        use v03::sluice::plugin::log::Level;
-        let level = match level {
-            Level::Trace => tracing::Level::TRACE,
-            Level::Debug => tracing::Level::DEBUG,
-            Level::Info => tracing::Level::INFO,
-            Level::Warn => tracing::Level::WARN,
-            Level::Error => tracing::Level::ERROR,
-        };
-        HostState::log(self, level, message, fields)
-    }
+/// The `log` import of each contract version: the same interface, a
+/// distinct generated type per version.
+macro_rules! log_host {
+    ($($world:ident),+) => {$(
+        impl $world::sluice::plugin::log::Host for HostState {
+            fn log(&mut self, level: $world::sluice::plugin::log::Level, message: String, fields: Vec<(String, String)>) {
+                use $world::sluice::plugin::log::Level;
+                let level = match level {
+                    Level::Trace => tracing::Level::TRACE,
+                    Level::Debug => tracing::Level::DEBUG,
+                    Level::Info => tracing::Level::INFO,
+                    Level::Warn => tracing::Level::WARN,
+                    Level::Error => tracing::Level::ERROR,
+                };
+                HostState::log(self, level, message, fields)
+            }
+        }
+    )+};
 }
 
-impl v02::sluice::plugin::log::Host for HostState {
-    fn log(&mut self, level: v02::sluice::plugin::log::Level, message: String, fields: Vec<(String, String)>) {
-        use v02::sluice::plugin::log::Level;
-        let level = match level {
-            Level::Trace => tracing::Level::TRACE,
-            Level::Debug => tracing::Level::DEBUG,
-            Level::Info => tracing::Level::INFO,
-            Level::Warn => tracing::Level::WARN,
-            Level::Error => tracing::Level::ERROR,
-        };
-        HostState::log(self, level, message, fields)
-    }
-}
+log_host!(v02, v03);
 
 impl v03::sluice::plugin::clock::Host for HostState {
     fn now(&mut self) -> v03::sluice::plugin::clock::Datetime {
