@@ -31,8 +31,8 @@ pub(crate) mod connection;
 
 use super::SinkContext;
 use crate::event::{Batch, Event};
-use crate::sources::syslog::Mode;
 use crate::syslog::Message;
+use crate::syslog::Mode;
 use crate::syslog::frame::Framing;
 use crate::tls::ClientTlsConfig;
 use crate::validation::ConfigError;

@@ -25,6 +25,7 @@ use super::batcher::Batcher;
 use super::decoding::Decoding;
 use super::{Origin, SourceContext, message_event};
 use crate::event::Event;
+pub use crate::syslog::Mode;
 use crate::syslog::frame::Framing;
 use crate::tls::ServerTlsConfig;
 use crate::validation::ConfigError;
@@ -32,18 +33,6 @@ use anyhow::Context;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use tokio::time::Instant;
-
-/// The transport of a syslog source or sink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// One message per datagram (RFC 5426).
-    Udp,
-    /// A stream of framed messages (RFC 6587).
-    Tcp,
-    /// The same stream inside TLS (RFC 5425).
-    Tls,
-}
 
 /// `[sources.<id>]` with `type = "syslog"`.
 #[derive(Debug, Clone, Deserialize)]

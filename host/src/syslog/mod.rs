@@ -12,3 +12,17 @@ pub mod rfc3164;
 pub mod rfc5424;
 
 pub use message::{Format, Message, SdElement, parse};
+
+use serde::Deserialize;
+
+/// The transport of a syslog source or sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// One message per datagram (RFC 5426).
+    Udp,
+    /// A stream of framed messages (RFC 6587).
+    Tcp,
+    /// The same stream inside TLS (RFC 5425).
+    Tls,
+}

@@ -3,7 +3,7 @@
 //! backoff between attempts.
 
 use super::{Encoded, SyslogSinkConfig};
-use crate::sources::syslog::Mode;
+use crate::syslog::Mode;
 use anyhow::Context;
 use futures_util::FutureExt;
 use rustls_pki_types::ServerName;
