@@ -6,6 +6,7 @@
 //! so its source learns it was delivered — or marks it failed first.
 
 pub mod buffer;
+pub mod delivery;
 pub mod file;
 pub mod line;
 pub mod stdout;

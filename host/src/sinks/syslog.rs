@@ -27,9 +27,9 @@
 //! destination is down, the sink gives up after a short grace period and
 //! fails the batches it holds, so their sources do not count them as sent.
 
-pub(crate) mod connection;
-
 use super::SinkContext;
+use super::delivery::retry::Retry;
+use super::delivery::stream::{Destination, Encoded, deliver_with};
 use crate::event::{Batch, Event};
 use crate::syslog::Message;
 use crate::syslog::Mode;
@@ -37,10 +37,8 @@ use crate::syslog::frame::Framing;
 use crate::tls::ClientTlsConfig;
 use crate::validation::ConfigError;
 use anyhow::Context;
-use connection::{Backoff, Destination, Retry};
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::ops::Range;
 
 /// The largest UDP payload (IPv4: 65535 less the IP and UDP headers).
 const MAX_DATAGRAM_BYTES: usize = 65_507;
@@ -215,7 +213,8 @@ fn printable(b: u8) -> bool {
 /// the destination is down).
 pub async fn run(config: SyslogSinkConfig, ctx: SinkContext) -> anyhow::Result<()> {
     let header = Header::new(&config).map_err(anyhow::Error::msg).context("reading the syslog settings")?;
-    let destination = Destination::new(&config).context("preparing the syslog destination")?;
+    let destination = Destination::new(config.mode, &config.address, config.tls.as_ref())
+        .context("preparing the syslog destination")?;
     let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
     deliver(ctx, &header, &destination, retry).await
 }
@@ -307,16 +306,6 @@ impl Header {
     }
 }
 
-/// A batch as it goes on the wire.
-#[derive(Debug, Default)]
-pub(crate) struct Encoded {
-    pub(crate) bytes: Vec<u8>,
-    /// For UDP: each datagram's range of `bytes`.
-    pub(crate) datagrams: Vec<Range<usize>>,
-    /// How many events the bytes hold.
-    pub(crate) events: usize,
-}
-
 /// The parts of an event's JSON that go into the header.
 #[derive(Debug, Default, PartialEq)]
 struct EventHeader {
@@ -386,91 +375,6 @@ async fn deliver(ctx: SinkContext, header: &Header, destination: &Destination, r
     deliver_with(ctx, destination, retry, |batch, out| header.encode(batch, out)).await
 }
 
-/// The loop of a sink that streams to a [`Destination`] (this one, `tcp`):
-/// `encode` turns each batch into `out` and returns the events it could not
-/// encode, with the reason, for the dead letter; the rest is sent with
-/// retries, and the batch is let go once it is through.
-pub(crate) async fn deliver_with(
-    mut ctx: SinkContext,
-    destination: &Destination,
-    retry: Retry,
-    mut encode: impl FnMut(&Batch, &mut Encoded) -> Vec<(Event, String)>,
-) -> anyhow::Result<()> {
-    let mut connection = None;
-    let mut out = Encoded::default();
-    while let Some(batch) = ctx.input.recv().await {
-        ctx.metrics.received(batch.len());
-        let rejected = encode(&batch, &mut out);
-        ctx.dead_letter.send(&ctx.metrics, &batch, rejected).await;
-        if out.events == 0 {
-            continue;
-        }
-        if send_with_retries(&ctx, destination, &mut connection, &out, retry).await {
-            ctx.metrics.sent(out.events);
-        } else {
-            abandon(&mut ctx, batch, destination).await;
-            return Ok(());
-        }
-    }
-    if let Some(connection) = connection {
-        connection.close().await;
-    }
-    Ok(())
-}
-
-/// Send `out`, reconnecting and retrying until it is through (`true`), or
-/// until the router has stopped and the grace period is over (`false`).
-async fn send_with_retries(
-    ctx: &SinkContext,
-    destination: &Destination,
-    connection: &mut Option<connection::Connection>,
-    out: &Encoded,
-    retry: Retry,
-) -> bool {
-    // The grace period starts once the router stops, or once this batch is
-    // taken up after that: a healthy destination still gets every batch,
-    // one that is down holds up shutdown only this long.
-    let mut give_up = std::pin::pin!(async {
-        ctx.shutdown.cancelled().await;
-        tokio::time::sleep(retry.grace).await;
-    });
-    let mut backoff = Backoff::new(retry);
-    loop {
-        let result = tokio::select! {
-            result = destination.send(connection, out) => result,
-            () = &mut give_up => return false,
-        };
-        let Err(err) = result else { return true };
-        // Whatever went wrong, the connection is not to be trusted with the
-        // next attempt: part of the batch may have gone, the rest may not.
-        *connection = None;
-        let delay = backoff.next();
-        ctx.metrics
-            .error(&format!("sending to {}; retrying in {delay:.1?}", destination.address()), &format!("{err:#}"));
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = &mut give_up => return false,
-        }
-    }
-}
-
-/// Fail `batch` and every batch still queued, so that their sources do not
-/// count them as delivered, and stop taking more.
-async fn abandon(ctx: &mut SinkContext, batch: Batch, destination: &Destination) {
-    let mut events = batch.len();
-    batch.fail();
-    drop(batch);
-    ctx.input.close();
-    while let Some(batch) = ctx.input.recv().await {
-        events += batch.len();
-        batch.fail();
-    }
-    ctx.metrics.error(
-        &format!("gave up on {} as the router stops: {events} events were not sent", destination.address()),
-        &"the destination is unreachable",
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,7 +404,7 @@ mod tests {
     fn start(config: SyslogSinkConfig, retry: Retry) -> Running {
         testing::start(retry.grace, move |ctx| async move {
             let header = Header::new(&config).unwrap();
-            let destination = Destination::new(&config)?;
+            let destination = Destination::new(config.mode, &config.address, config.tls.as_ref())?;
             deliver(ctx, &header, &destination, retry).await
         })
     }

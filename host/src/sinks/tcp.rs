@@ -1,7 +1,7 @@
 //! Sink `tcp`: writes one LF-terminated line per event to a TCP destination.
 //!
 //! Delivery is the syslog sink's, with the same code
-//! ([`super::syslog::deliver_with`] over its [`Destination`]): the
+//! ([`super::delivery::stream`]): the
 //! connection is opened lazily; a batch is let go only once all of it was
 //! written and flushed; on any failure the connection is dropped and the same
 //! batch is sent again on a new one after an exponential backoff with jitter
@@ -11,8 +11,8 @@
 //! their sources do not count them as sent.
 
 use super::SinkContext;
-use super::syslog::connection::{Destination, Retry};
-use super::syslog::{Encoded, deliver_with};
+use super::delivery::retry::Retry;
+use super::delivery::stream::{Destination, Encoded, deliver_with};
 use crate::event::{Batch, Event};
 use crate::validation::ConfigError;
 use serde::Deserialize;

@@ -1,14 +1,20 @@
-//! The syslog sink's link to its destination (also the `tcp` sink's):
-//! connecting (lazily, again after any failure), writing a batch, and the
-//! backoff between attempts.
+//! Delivery over a byte stream or datagrams (the `syslog` and `tcp` sinks):
+//! connecting (lazily, again after any failure), writing a batch whole, and
+//! the loop that sends each batch until it is through, with backoff between
+//! attempts, and lets it go only then.
 
-use super::{Encoded, SyslogSinkConfig};
+use super::abandon;
+use super::retry::{Backoff, Retry, give_up};
+use crate::event::{Batch, Event};
+use crate::sinks::SinkContext;
 use crate::syslog::Mode;
+use crate::tls::ClientTlsConfig;
 use anyhow::Context;
 use futures_util::FutureExt;
 use rustls_pki_types::ServerName;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::ops::Range;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -21,44 +27,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a finished sink waits for a TLS close to be written.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// The timing of retries.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Retry {
-    /// The delay after the first failure; it doubles with each further one…
-    pub first: Duration,
-    /// …up to this.
-    pub max: Duration,
-    /// How long a batch may still be retried once the router stops.
-    pub grace: Duration,
-}
-
-impl Retry {
-    pub const DEFAULT: Retry =
-        Retry { first: Duration::from_millis(100), max: Duration::from_secs(30), grace: Duration::from_secs(5) };
-}
-
-/// Exponential backoff with jitter.
-#[derive(Debug)]
-pub(super) struct Backoff {
-    next: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    pub fn new(retry: Retry) -> Self {
-        Backoff { next: retry.first, max: retry.max }
-    }
-
-    /// The delay before the next attempt: between half and all of the
-    /// current step ("equal jitter"), so that many sinks cut off by the same
-    /// outage do not all come back at the same instant.
-    pub fn next(&mut self) -> Duration {
-        let step = self.next;
-        self.next = (step * 2).min(self.max);
-        step / 2 + step.mul_f64(fastrand::f64() / 2.0)
-    }
-}
-
 /// Where and how the sink connects.
 pub(crate) struct Destination {
     mode: Mode,
@@ -67,23 +35,25 @@ pub(crate) struct Destination {
 }
 
 /// An open connection to the destination.
-pub(super) enum Connection {
+pub(crate) enum Connection {
     Tcp(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
     Udp(UdpSocket),
 }
 
 impl Destination {
-    pub fn new(config: &SyslogSinkConfig) -> anyhow::Result<Destination> {
-        let tls = match config.mode {
+    /// A destination over `mode`; with TLS, `tls` says whom to trust and
+    /// who we are (`None`: the system's CAs, no client certificate).
+    pub fn new(mode: Mode, address: &str, tls: Option<&ClientTlsConfig>) -> anyhow::Result<Destination> {
+        let tls = match mode {
             Mode::Tls => {
-                let tls = config.tls.clone().unwrap_or_default();
+                let tls = tls.cloned().unwrap_or_default();
                 let client = tls.load().context("loading the TLS settings")?;
-                Some((TlsConnector::from(client), tls.server_name(&config.address)?))
+                Some((TlsConnector::from(client), tls.server_name(address)?))
             }
             Mode::Tcp | Mode::Udp => None,
         };
-        Ok(Destination { mode: config.mode, address: config.address.clone(), tls })
+        Ok(Destination { mode, address: address.to_owned(), tls })
     }
 
     /// A plain TCP destination (the `tcp` sink's).
@@ -96,7 +66,7 @@ impl Destination {
     }
 
     /// Write `out` on `connection`, opening one first if there is none.
-    pub(super) async fn send(&self, connection: &mut Option<Connection>, out: &Encoded) -> anyhow::Result<()> {
+    pub(crate) async fn send(&self, connection: &mut Option<Connection>, out: &Encoded) -> anyhow::Result<()> {
         let open = match connection {
             Some(open) => open,
             None => connection.insert(self.connect().await?),
@@ -193,19 +163,74 @@ fn ensure_open<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<()> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A batch as it goes on the wire.
+#[derive(Debug, Default)]
+pub(crate) struct Encoded {
+    pub(crate) bytes: Vec<u8>,
+    /// For UDP: each datagram's range of `bytes`.
+    pub(crate) datagrams: Vec<Range<usize>>,
+    /// How many events the bytes hold.
+    pub(crate) events: usize,
+}
 
-    #[test]
-    fn backoff_doubles_to_the_cap_with_jitter() {
-        let retry =
-            Retry { first: Duration::from_millis(100), max: Duration::from_millis(1000), grace: Duration::ZERO };
-        let mut backoff = Backoff::new(retry);
-        let steps = [100, 200, 400, 800, 1000, 1000];
-        for step in steps {
-            let delay = backoff.next().as_millis();
-            assert!((step / 2..=step).contains(&delay), "{delay} ms for a step of {step} ms");
+/// The loop of a sink that streams to a [`Destination`] (`syslog`, `tcp`):
+/// `encode` turns each batch into `out` and returns the events it could not
+/// encode, with the reason, for the dead letter; the rest is sent with
+/// retries, and the batch is let go once it is through.
+pub(crate) async fn deliver_with(
+    mut ctx: SinkContext,
+    destination: &Destination,
+    retry: Retry,
+    mut encode: impl FnMut(&Batch, &mut Encoded) -> Vec<(Event, String)>,
+) -> anyhow::Result<()> {
+    let mut connection = None;
+    let mut out = Encoded::default();
+    while let Some(batch) = ctx.input.recv().await {
+        ctx.metrics.received(batch.len());
+        let rejected = encode(&batch, &mut out);
+        ctx.dead_letter.send(&ctx.metrics, &batch, rejected).await;
+        if out.events == 0 {
+            continue;
+        }
+        if send_with_retries(&ctx, destination, &mut connection, &out, retry).await {
+            ctx.metrics.sent(out.events);
+        } else {
+            abandon(&mut ctx, batch, destination.address()).await;
+            return Ok(());
+        }
+    }
+    if let Some(connection) = connection {
+        connection.close().await;
+    }
+    Ok(())
+}
+
+/// Send `out`, reconnecting and retrying until it is through (`true`), or
+/// until the router has stopped and the grace period is over (`false`).
+async fn send_with_retries(
+    ctx: &SinkContext,
+    destination: &Destination,
+    connection: &mut Option<Connection>,
+    out: &Encoded,
+    retry: Retry,
+) -> bool {
+    let mut give_up = std::pin::pin!(give_up(&ctx.shutdown, retry.grace));
+    let mut backoff = Backoff::new(retry);
+    loop {
+        let result = tokio::select! {
+            result = destination.send(connection, out) => result,
+            () = &mut give_up => return false,
+        };
+        let Err(err) = result else { return true };
+        // Whatever went wrong, the connection is not to be trusted with the
+        // next attempt: part of the batch may have gone, the rest may not.
+        *connection = None;
+        let delay = backoff.next();
+        ctx.metrics
+            .error(&format!("sending to {}; retrying in {delay:.1?}", destination.address()), &format!("{err:#}"));
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = &mut give_up => return false,
         }
     }
 }
