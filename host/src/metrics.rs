@@ -20,6 +20,11 @@ pub struct ComponentMetrics {
     retries: AtomicU64,
     lost: AtomicU64,
     unclean_closes: AtomicU64,
+    requests: AtomicU64,
+    request_failures: AtomicU64,
+    request_micros: AtomicU64,
+    /// An HTTP sink's answers, by status code.
+    statuses: Mutex<BTreeMap<u16, u64>>,
     /// For the lines a peer can trigger at will (the `*_limited` methods).
     log_limit: LogLimit,
 }
@@ -49,6 +54,12 @@ pub struct Counts {
     /// Connections a peer ended without closing TLS cleanly (no
     /// close_notify): common client behaviour, not an error.
     pub unclean_closes: u64,
+    /// HTTP requests a sink made (every attempt, answered or not).
+    pub requests: u64,
+    /// HTTP requests that got no answer (refused, reset, timed out).
+    pub request_failures: u64,
+    /// The time HTTP requests took, added up, in milliseconds.
+    pub request_ms: u64,
 }
 
 impl ComponentMetrics {
@@ -161,6 +172,25 @@ impl ComponentMetrics {
         tracing::debug!(component = %self.id, %peer, "the peer closed the connection without a TLS close_notify");
     }
 
+    /// An HTTP sink's request got `status` after `latency` (`None`: no
+    /// answer). Logged at debug level: the counts say how it goes.
+    pub fn http_request(&self, destination: &str, status: Option<u16>, latency: std::time::Duration) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.request_micros.fetch_add(latency.as_micros() as u64, Ordering::Relaxed);
+        match status {
+            Some(status) => *self.statuses.lock().expect("statuses lock").entry(status).or_default() += 1,
+            None => {
+                self.request_failures.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        tracing::debug!(component = %self.id, %destination, status, latency_ms = latency.as_secs_f64() * 1e3, "HTTP request");
+    }
+
+    /// How many answers of each HTTP status a sink got.
+    pub fn statuses(&self) -> BTreeMap<u16, u64> {
+        self.statuses.lock().expect("statuses lock").clone()
+    }
+
     pub fn counts(&self) -> Counts {
         Counts {
             received: self.received.load(Ordering::Relaxed),
@@ -173,6 +203,9 @@ impl ComponentMetrics {
             retries: self.retries.load(Ordering::Relaxed),
             lost: self.lost.load(Ordering::Relaxed),
             unclean_closes: self.unclean_closes.load(Ordering::Relaxed),
+            requests: self.requests.load(Ordering::Relaxed),
+            request_failures: self.request_failures.load(Ordering::Relaxed),
+            request_ms: self.request_micros.load(Ordering::Relaxed) / 1000,
         }
     }
 }

@@ -17,6 +17,7 @@
 //! (back-pressure up to the sources) and `"drop_newest"` drops the incoming
 //! batch, counting every event dropped.
 
+use super::delivery::retry::{Backoff, Retry};
 use crate::ack::{BatchStatus, Finaliser};
 use crate::buffer::{self, Fsync, RecordId, TryAppendError};
 use crate::event::{Batch, Event};
@@ -315,7 +316,8 @@ async fn deliver(
     let acker = reader.acker();
     // Set on every acknowledgement: the destination is taking batches again.
     let progress = Arc::new(AtomicBool::new(false));
-    let mut backoff = Backoff::default();
+    // The wait before sending again what a failed batch rewound.
+    let mut backoff = Backoff::new(Retry::DEFAULT);
     let mut current = acker.generation();
     loop {
         let (pending_tx, acks) = acknowledge(acker.clone(), progress.clone(), metrics.clone());
@@ -331,12 +333,12 @@ async fn deliver(
                 }
             };
             if progress.swap(false, Ordering::AcqRel) {
-                backoff = Backoff::default();
+                backoff = Backoff::new(Retry::DEFAULT);
             }
             if generation != current {
                 current = generation;
                 tokio::select! {
-                    () = tokio::time::sleep(backoff.next()) => {}
+                    () = tokio::time::sleep(backoff.next_delay()) => {}
                     () = shutdown.cancelled() => break,
                 }
             }
@@ -402,21 +404,6 @@ fn acknowledge(
         }
     });
     (pending_tx, task)
-}
-
-/// The wait before sending again what a failed batch rewound: 100 ms,
-/// doubling to 30 s while batches keep failing.
-#[derive(Debug, Default)]
-struct Backoff {
-    failures: u32,
-}
-
-impl Backoff {
-    fn next(&mut self) -> std::time::Duration {
-        let delay = std::time::Duration::from_millis(100) * 2u32.pow(self.failures.min(9));
-        self.failures += 1;
-        delay.min(std::time::Duration::from_secs(30))
-    }
 }
 
 #[cfg(test)]

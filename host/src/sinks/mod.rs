@@ -8,6 +8,7 @@
 pub mod buffer;
 pub mod delivery;
 pub mod file;
+pub mod http;
 pub mod line;
 pub mod stdout;
 pub mod syslog;
@@ -31,6 +32,8 @@ use tokio_util::sync::CancellationToken;
 pub enum SinkConfig {
     /// Append one line per event to a file.
     File(file::FileSinkConfig),
+    /// Send events to an HTTP endpoint in batches.
+    Http(http::config::HttpSinkConfig),
     /// Print one line per event to standard output.
     Stdout(stdout::StdoutConfig),
     /// Send each event as a syslog message over UDP, TCP or TLS.
@@ -40,13 +43,14 @@ pub enum SinkConfig {
 }
 
 /// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "stdout", "syslog", "tcp"];
+pub const TYPES: &[&str] = &["file", "http", "stdout", "syslog", "tcp"];
 
 impl SinkConfig {
     /// The `type = "…"` this sink was configured with.
     pub fn type_name(&self) -> &'static str {
         match self {
             SinkConfig::File(_) => "file",
+            SinkConfig::Http(_) => "http",
             SinkConfig::Stdout(_) => "stdout",
             SinkConfig::Syslog(_) => "syslog",
             SinkConfig::Tcp(_) => "tcp",
@@ -106,6 +110,7 @@ impl SinkConfig {
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         match self {
             SinkConfig::File(config) => config.validate(at, errors),
+            SinkConfig::Http(config) => config.validate(at, errors),
             SinkConfig::Stdout(_) => {}
             SinkConfig::Syslog(config) => config.validate(at, errors),
             SinkConfig::Tcp(config) => config.validate(at, errors),
@@ -116,6 +121,7 @@ impl SinkConfig {
     pub async fn run(self, ctx: SinkContext) -> anyhow::Result<()> {
         match self {
             SinkConfig::File(config) => file::run(config, ctx).await,
+            SinkConfig::Http(config) => http::run(config, ctx).await,
             SinkConfig::Stdout(config) => stdout::run(config, ctx).await,
             SinkConfig::Syslog(config) => syslog::run(config, ctx).await,
             SinkConfig::Tcp(config) => tcp::run(config, ctx).await,

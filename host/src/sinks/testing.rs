@@ -82,3 +82,5 @@ pub async fn finished(rx: oneshot::Receiver<BatchStatus>) -> BatchStatus {
 pub fn event(json: serde_json::Value) -> Event {
     Event::from_json(json.to_string())
 }
+
+pub mod receiver;

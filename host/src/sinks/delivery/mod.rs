@@ -13,19 +13,22 @@
 //! Two transports build on it: [`stream`] (TCP, TLS, UDP: the `syslog` and
 //! `tcp` sinks) and [`http`] (the HTTP sinks).
 
+pub mod fields;
 pub mod http;
-pub(crate) mod retry;
+pub mod retry;
 pub(crate) mod stream;
 
 use super::SinkContext;
 use crate::event::Batch;
 
-/// Fail `batch` and every batch still queued, so that their sources do not
-/// count them as delivered, and stop taking more.
-pub(crate) async fn abandon(ctx: &mut SinkContext, batch: Batch, destination: &str) {
-    let mut events = batch.len();
-    batch.fail();
-    drop(batch);
+/// Fail the batches `held` and every batch still queued, so that their
+/// sources do not count them as delivered, and stop taking more.
+pub(crate) async fn abandon(ctx: &mut SinkContext, held: impl IntoIterator<Item = Batch>, destination: &str) {
+    let mut events = 0;
+    for batch in held {
+        events += batch.len();
+        batch.fail();
+    }
     ctx.input.close();
     while let Some(batch) = ctx.input.recv().await {
         events += batch.len();

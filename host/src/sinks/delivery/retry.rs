@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 
 /// The timing of retries.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Retry {
+pub struct Retry {
     /// The delay after the first failure; it doubles with each further one…
     pub first: Duration,
     /// …up to this.
@@ -23,7 +23,7 @@ impl Retry {
 
 /// Exponential backoff with jitter.
 #[derive(Debug)]
-pub(crate) struct Backoff {
+pub struct Backoff {
     next: Duration,
     max: Duration,
 }
@@ -36,7 +36,7 @@ impl Backoff {
     /// The delay before the next attempt: between half and all of the
     /// current step ("equal jitter"), so that many sinks cut off by the same
     /// outage do not all come back at the same instant.
-    pub fn next(&mut self) -> Duration {
+    pub fn next_delay(&mut self) -> Duration {
         let step = self.next;
         self.next = (step * 2).min(self.max);
         step / 2 + step.mul_f64(fastrand::f64() / 2.0)
@@ -48,7 +48,7 @@ impl Backoff {
 /// router stops, or once a batch is taken up after that: a healthy
 /// destination still gets every batch, one that is down holds up shutdown
 /// only this long.
-pub(crate) async fn give_up(shutdown: &CancellationToken, grace: Duration) {
+pub async fn give_up(shutdown: &CancellationToken, grace: Duration) {
     shutdown.cancelled().await;
     tokio::time::sleep(grace).await;
 }
@@ -64,7 +64,7 @@ mod tests {
         let mut backoff = Backoff::new(retry);
         let steps = [100, 200, 400, 800, 1000, 1000];
         for step in steps {
-            let delay = backoff.next().as_millis();
+            let delay = backoff.next_delay().as_millis();
             assert!((step / 2..=step).contains(&delay), "{delay} ms for a step of {step} ms");
         }
     }

@@ -195,7 +195,7 @@ pub(crate) async fn deliver_with(
         if send_with_retries(&ctx, destination, &mut connection, &out, retry).await {
             ctx.metrics.sent(out.events);
         } else {
-            abandon(&mut ctx, batch, destination.address()).await;
+            abandon(&mut ctx, [batch], destination.address()).await;
             return Ok(());
         }
     }
@@ -225,7 +225,7 @@ async fn send_with_retries(
         // Whatever went wrong, the connection is not to be trusted with the
         // next attempt: part of the batch may have gone, the rest may not.
         *connection = None;
-        let delay = backoff.next();
+        let delay = backoff.next_delay();
         ctx.metrics
             .error(&format!("sending to {}; retrying in {delay:.1?}", destination.address()), &format!("{err:#}"));
         tokio::select! {
