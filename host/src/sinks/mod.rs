@@ -15,6 +15,7 @@ pub mod syslog;
 pub mod tcp;
 #[cfg(test)]
 mod testing;
+pub mod webhook;
 
 use crate::dead_letter::DeadLetter;
 use crate::event::Batch;
@@ -40,10 +41,12 @@ pub enum SinkConfig {
     Syslog(syslog::SyslogSinkConfig),
     /// Write one line per event to a TCP destination.
     Tcp(tcp::TcpSinkConfig),
+    /// POST each event, signed, to a SOAR's webhook.
+    Webhook(webhook::config::WebhookConfig),
 }
 
 /// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "http", "stdout", "syslog", "tcp"];
+pub const TYPES: &[&str] = &["file", "http", "stdout", "syslog", "tcp", "webhook"];
 
 impl SinkConfig {
     /// The `type = "…"` this sink was configured with.
@@ -54,6 +57,7 @@ impl SinkConfig {
             SinkConfig::Stdout(_) => "stdout",
             SinkConfig::Syslog(_) => "syslog",
             SinkConfig::Tcp(_) => "tcp",
+            SinkConfig::Webhook(_) => "webhook",
         }
     }
 }
@@ -114,6 +118,7 @@ impl SinkConfig {
             SinkConfig::Stdout(_) => {}
             SinkConfig::Syslog(config) => config.validate(at, errors),
             SinkConfig::Tcp(config) => config.validate(at, errors),
+            SinkConfig::Webhook(config) => config.validate(at, errors),
         }
     }
 
@@ -125,6 +130,7 @@ impl SinkConfig {
             SinkConfig::Stdout(config) => stdout::run(config, ctx).await,
             SinkConfig::Syslog(config) => syslog::run(config, ctx).await,
             SinkConfig::Tcp(config) => tcp::run(config, ctx).await,
+            SinkConfig::Webhook(config) => webhook::run(config, ctx).await,
         }
     }
 }

@@ -29,7 +29,11 @@ impl Fields {
 
     /// Locate every path in `event`.
     pub fn read<'e>(&self, event: &'e Event) -> Found<'e> {
-        let json = event.json();
+        self.read_json(event.json())
+    }
+
+    /// Locate every path in an event's JSON text.
+    pub fn read_json<'e>(&self, json: &'e str) -> Found<'e> {
         let mut slots = Vec::with_capacity(self.slots.len() * 3);
         self.slots.locate(json.as_bytes(), 0, &mut slots);
         Found { json, slots }

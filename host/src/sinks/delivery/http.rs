@@ -375,8 +375,9 @@ pub struct Framing {
 }
 
 impl Framing {
-    /// One JSON document per line, each line ending in LF (as `_bulk` requires).
-    pub const LINES: Framing = Framing { open: b"", separator: b"", close: b"" };
+    /// Each event's bytes right after the last: NDJSON when each ends in LF
+    /// (as `_bulk` requires), one document when a body holds one event.
+    pub const CONCATENATED: Framing = Framing { open: b"", separator: b"", close: b"" };
     /// A JSON array.
     pub const JSON_ARRAY: Framing = Framing { open: b"[", separator: b",", close: b"]" };
 }

@@ -69,9 +69,9 @@ impl Service for Generic {
 
     fn encode(&self, events: &[&Event]) -> Encoded {
         let (framing, body_only) = match self.config.encoding {
-            Encoding::Ndjson => (Framing::LINES, false),
+            Encoding::Ndjson => (Framing::CONCATENATED, false),
             Encoding::JsonArray => (Framing::JSON_ARRAY, false),
-            Encoding::Lines => (Framing::LINES, true),
+            Encoding::Lines => (Framing::CONCATENATED, true),
         };
         pack(events, &self.config.batch, framing, |event, out| {
             if body_only {
