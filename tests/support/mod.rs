@@ -5,6 +5,9 @@
 
 pub mod certs;
 pub mod peers;
+// The HTTP receiver the sinks' unit tests use, shared rather than copied.
+#[path = "../../host/src/sinks/testing/receiver.rs"]
+pub mod receiver;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

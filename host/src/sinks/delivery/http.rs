@@ -343,9 +343,9 @@ impl Client {
         .await;
         let status = result.as_ref().ok().map(|reply| reply.status.as_u16());
         self.metrics.http_request(what, status, started.elapsed());
-        // `{:#}` on an anyhow error shows the chain: "connection refused"
+        // As an anyhow error, `{:#}` shows the chain: "connection refused"
         // is in the source, not in reqwest's own message.
-        result.map_err(anyhow::Error::from).with_context(|| format!("sending to {what}"))
+        result.map_err(anyhow::Error::from)
     }
 }
 
