@@ -43,7 +43,7 @@ type = "stdout"
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     for expected in [
         "transforms.picky.inputs: unknown input `agnets` (known sources and transforms: agents, normalise, picky)",
-        "sinks.siem.type: unknown type `carrier-pigeon`; one of: file, stdout, syslog, tcp",
+        "sinks.siem.type: unknown type `carrier-pigeon`; one of: file, http, stdout, syslog, tcp",
         "sinks.orphan.inputs: no inputs",
     ] {
         assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
@@ -285,4 +285,45 @@ fn secrets_come_from_the_environment_and_files_and_are_never_printed() {
     assert!(text.contains("data_dir: ${SLUICE_E2E_SECRET_DIR}"), "{text}");
     assert!(!text.contains("private-data-dir") && !text.contains("stage-from-a-file"), "a value was printed: {text}");
     assert!(data.is_dir(), "the resolved data_dir was used");
+}
+
+#[test]
+fn http_sinks_with_a_bad_uri_a_missing_secret_or_an_unknown_key_are_refused_with_the_key_named() {
+    let scratch = Scratch::new();
+    let config = scratch.write(
+        "http.toml",
+        &format!(
+            r#"
+data_dir = "{data}"
+[sources.agents]
+type = "stdin"
+[sinks.collector]
+type = "http"
+inputs = ["agents"]
+uri = "collector.example/ingest"
+[sinks.soar]
+type = "webhook"
+inputs = ["agents"]
+uri = "https://soar.example/hook"
+secret = "${{SLUICE_TEST_UNSET_WEBHOOK_SECRET}}"
+[sinks.typo]
+type = "http"
+inputs = ["agents"]
+uri = "https://collector.example/"
+compresion = "gzip"
+"#,
+            data = scratch.path("data").display(),
+        ),
+    );
+    let output = sluice(&["validate", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    for expected in [
+        "sinks.collector.uri: `collector.example/ingest` is not a URI",
+        "sinks.soar.secret",
+        "SLUICE_TEST_UNSET_WEBHOOK_SECRET",
+        "sinks.typo: unknown field `compresion`",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
 }

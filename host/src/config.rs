@@ -582,7 +582,9 @@ mod tests {
                     [sinks.notype]\ninputs = [\"in\"]\n";
         let errors = errors(text);
         assert_has(&errors, "sources.net.type: unknown type `kafka`; one of: file, stdin, demo, syslog");
-        assert_has(&errors, "sinks.notype.type: missing; one of: file, stdout, syslog, tcp");
+        let kinds = crate::sinks::TYPES.join(", ");
+        assert!(kinds.starts_with("file, http, stdout, syslog, tcp"), "{kinds}");
+        assert_has(&errors, &format!("sinks.notype.type: missing; one of: {kinds}"));
         assert!(errors.iter().any(|e| e.starts_with("colour: unknown key")), "{errors:#?}");
         assert!(errors.iter().any(|e| e.starts_with("sinks.out: unknown field `format`")), "{errors:#?}");
         assert_eq!(errors.len(), 4, "{errors:#?}");

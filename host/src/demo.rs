@@ -4,7 +4,7 @@
 
 use crate::config::{Config, DEFAULT_CONFIG, Sink, Transform};
 use crate::sinks::SinkConfig;
-use crate::sinks::file::FileSinkConfig;
+use crate::sinks::file::config::FileSinkConfig;
 use crate::sources::SourceConfig;
 use crate::sources::demo::DemoConfig;
 use crate::transforms::TransformConfig;

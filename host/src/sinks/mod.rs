@@ -27,39 +27,59 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-/// A `[sinks.<id>]` table, less its `inputs`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum SinkConfig {
-    /// Append one line per event to a file.
-    File(file::FileSinkConfig),
-    /// Send events to an HTTP endpoint in batches.
-    Http(http::config::HttpSinkConfig),
-    /// Print one line per event to standard output.
-    Stdout(stdout::StdoutConfig),
-    /// Send each event as a syslog message over UDP, TCP or TLS.
-    Syslog(syslog::SyslogSinkConfig),
-    /// Write one line per event to a TCP destination.
-    Tcp(tcp::TcpSinkConfig),
-    /// POST each event, signed, to a SOAR's webhook.
-    Webhook(webhook::config::WebhookConfig),
+/// Declares the sink kinds from one table, so that the config enum, the
+/// names accepted in `type = "…"`, and the dispatch to each kind's
+/// `validate` and `run` cannot disagree: a kind is registered by one line.
+macro_rules! sink_kinds {
+    ($($(#[doc = $doc:literal])* $name:literal => $variant:ident($module:ident::$config:ident),)*) => {
+        /// A `[sinks.<id>]` table, less its `inputs`.
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(tag = "type")]
+        pub enum SinkConfig {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $variant($module::config::$config),)*
+        }
+
+        /// The type names accepted in `type = "…"`, for error messages.
+        pub const TYPES: &[&str] = &[$($name),*];
+
+        impl SinkConfig {
+            /// The `type = "…"` this sink was configured with.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(SinkConfig::$variant(_) => $name,)*
+                }
+            }
+
+            /// Report every problem with this sink's settings.
+            pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
+                match self {
+                    $(SinkConfig::$variant(config) => config.validate(at, errors),)*
+                }
+            }
+
+            /// Run until every input has closed and the last batch is written.
+            pub async fn run(self, ctx: SinkContext) -> anyhow::Result<()> {
+                match self {
+                    $(SinkConfig::$variant(config) => $module::run(config, ctx).await,)*
+                }
+            }
+        }
+    };
 }
 
-/// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "http", "stdout", "syslog", "tcp", "webhook"];
-
-impl SinkConfig {
-    /// The `type = "…"` this sink was configured with.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            SinkConfig::File(_) => "file",
-            SinkConfig::Http(_) => "http",
-            SinkConfig::Stdout(_) => "stdout",
-            SinkConfig::Syslog(_) => "syslog",
-            SinkConfig::Tcp(_) => "tcp",
-            SinkConfig::Webhook(_) => "webhook",
-        }
-    }
+sink_kinds! {
+    /// Append one line per event to a file.
+    "file" => File(file::FileSinkConfig),
+    /// Send events to an HTTP endpoint in batches.
+    "http" => Http(http::HttpSinkConfig),
+    /// Print one line per event to standard output.
+    "stdout" => Stdout(stdout::StdoutConfig),
+    /// Send each event as a syslog message over UDP, TCP or TLS.
+    "syslog" => Syslog(syslog::SyslogSinkConfig),
+    /// Write one line per event to a TCP destination.
+    "tcp" => Tcp(tcp::TcpSinkConfig),
+    /// POST each event, signed, to a SOAR's webhook.
+    "webhook" => Webhook(webhook::WebhookConfig),
 }
 
 /// What a running sink is given.
@@ -106,32 +126,6 @@ impl ReopenFiles {
 impl Default for ReopenFiles {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl SinkConfig {
-    /// Report every problem with this sink's settings.
-    pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
-        match self {
-            SinkConfig::File(config) => config.validate(at, errors),
-            SinkConfig::Http(config) => config.validate(at, errors),
-            SinkConfig::Stdout(_) => {}
-            SinkConfig::Syslog(config) => config.validate(at, errors),
-            SinkConfig::Tcp(config) => config.validate(at, errors),
-            SinkConfig::Webhook(config) => config.validate(at, errors),
-        }
-    }
-
-    /// Run until every input has closed and the last batch is written.
-    pub async fn run(self, ctx: SinkContext) -> anyhow::Result<()> {
-        match self {
-            SinkConfig::File(config) => file::run(config, ctx).await,
-            SinkConfig::Http(config) => http::run(config, ctx).await,
-            SinkConfig::Stdout(config) => stdout::run(config, ctx).await,
-            SinkConfig::Syslog(config) => syslog::run(config, ctx).await,
-            SinkConfig::Tcp(config) => tcp::run(config, ctx).await,
-            SinkConfig::Webhook(config) => webhook::run(config, ctx).await,
-        }
     }
 }
 
