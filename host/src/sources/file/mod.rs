@@ -270,11 +270,15 @@ impl Reader for Files {
 
     /// Save the positions the acknowledgements reached.
     async fn finish(mut self) -> anyhow::Result<()> {
-        let running = self.saver.wait().await;
+        if let Err(err) = self.saver.wait().await {
+            // The last save goes on to hold what this one did.
+            self.tail.unsaved();
+            self.metrics.error("saving the checkpoint", &format!("{err:#}"));
+        }
         if self.tail.is_dirty() {
             self.saver.start(self.tail.positions()).await?;
             self.saver.wait().await?;
         }
-        running
+        Ok(())
     }
 }
