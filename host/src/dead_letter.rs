@@ -84,14 +84,18 @@ impl DeadLetter {
         (DeadLetter { tx, metrics }, rx)
     }
 
-    fn rejected(&self, component: &ComponentMetrics, from: &Batch, records: Vec<(Event, String)>) -> Option<Rejected> {
+    fn rejected(
+        &self,
+        component: &ComponentMetrics,
+        finaliser: Option<Finaliser>,
+        records: Vec<(Event, String)>,
+    ) -> Option<Rejected> {
         if records.is_empty() {
             return None;
         }
         // One log line per rejected batch, not per event: a quarantined plugin
         // at full rate must not turn the router's log into the hot path.
         component.dead_lettered(records.len(), &records[0].1);
-        let finaliser = from.finaliser().cloned();
         Some(Rejected { component: component.id().into(), kind: Kind::Evidence, records, finaliser })
     }
 
@@ -127,7 +131,31 @@ impl DeadLetter {
 
     /// Send records from async code; they share `from`'s acknowledgement.
     pub async fn send(&self, component: &ComponentMetrics, from: &Batch, records: Vec<(Event, String)>) {
-        if let Some(rejected) = self.rejected(component, from, records)
+        self.send_evidence(component, from.finaliser().cloned(), records).await;
+    }
+
+    /// Send one record that belongs to no batch (a line a source could not
+    /// turn into an event) as evidence: like [`Self::send`], it waits for
+    /// room rather than being dropped. `acknowledgement`, when given, is
+    /// failed if the record cannot be written, so that a source that keeps
+    /// positions does not move past it.
+    pub async fn send_record(
+        &self,
+        component: &ComponentMetrics,
+        event: Event,
+        reason: String,
+        acknowledgement: Option<Finaliser>,
+    ) {
+        self.send_evidence(component, acknowledgement, vec![(event, reason)]).await;
+    }
+
+    async fn send_evidence(
+        &self,
+        component: &ComponentMetrics,
+        finaliser: Option<Finaliser>,
+        records: Vec<(Event, String)>,
+    ) {
+        if let Some(rejected) = self.rejected(component, finaliser, records)
             && let Err(unsent) = self.tx.send(rejected).await
         {
             self.closed(&unsent.0);
@@ -136,7 +164,7 @@ impl DeadLetter {
 
     /// Send records from a worker thread.
     pub fn blocking_send(&self, component: &ComponentMetrics, from: &Batch, records: Vec<(Event, String)>) {
-        if let Some(rejected) = self.rejected(component, from, records)
+        if let Some(rejected) = self.rejected(component, from.finaliser().cloned(), records)
             && let Err(unsent) = self.tx.blocking_send(rejected)
         {
             self.closed(&unsent.0);

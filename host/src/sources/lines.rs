@@ -8,6 +8,11 @@
 //! whole length, and the splitter stays in step with the line endings. Memory
 //! stays bounded by the limit whatever the input.
 
+/// The longest line a line-reading source accepts by default, in bytes.
+pub fn default_max_line_bytes() -> usize {
+    1024 * 1024
+}
+
 /// One line cut from the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
@@ -56,8 +61,12 @@ impl LineSplitter {
         self.offset
     }
 
-    /// Feed the next chunk of the stream; every line it completes is pushed to `out`.
-    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Line>) {
+    pub fn max_line_bytes(&self) -> usize {
+        self.max_line_bytes
+    }
+
+    /// Feed the next chunk of the stream; every line it completes is added to `out`.
+    pub fn feed(&mut self, mut chunk: &[u8], out: &mut impl Extend<Line>) {
         while let Some(newline) = chunk.iter().position(|&b| b == b'\n') {
             let before = &chunk[..newline];
             self.offset += newline as u64 + 1;
@@ -79,7 +88,7 @@ impl LineSplitter {
                     Line { text, oversized, end: self.offset }
                 }
             };
-            out.push(line);
+            out.extend([line]);
             chunk = &chunk[newline + 1..];
         }
         self.absorb(chunk);

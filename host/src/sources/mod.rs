@@ -1,21 +1,25 @@
 //! Sources: where events come into the router.
 //!
-//! Each source kind has a config struct (its keys, with doc comments), a
-//! `validate` that reports every problem with its key, a start that opens
-//! what it reads from (binds its socket, loads its checkpoint), and a serving
-//! loop that cuts batches and sends them on until shutdown. A source that needs
-//! acknowledgements gives each batch a [`Finaliser`](crate::ack::Finaliser)
-//! and advances its position (file offset, read window) only when its
-//! batches are done.
+//! Each source kind is a folder shaped like its siblings: its config (its
+//! keys, with doc comments, and a `validate` that reports every problem with
+//! its key), a start that opens what it reads from (binds its socket, loads
+//! its checkpoint), and a [`driver::Reader`] that turns its input into
+//! records. The [`driver`] runs every reader the same way: batches, shutdown,
+//! acknowledgements in order, the dead letter and the counters. A kind is
+//! registered once, in [`kinds!`] below.
 
-pub mod batcher;
-pub mod checkpoint;
+mod batcher;
 pub mod decoding;
 pub mod demo;
+mod driver;
 pub mod file;
 pub mod lines;
+mod malformed;
 pub mod stdin;
 pub mod syslog;
+#[cfg(test)]
+pub(crate) mod testing;
+mod window;
 
 use crate::config::BatchConfig;
 use crate::dead_letter::DeadLetter;
@@ -25,37 +29,85 @@ use crate::metrics::ComponentMetrics;
 use crate::validation::ConfigError;
 use decoding::Decoding;
 use serde::Deserialize;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-/// A `[sources.<id>]` table.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum SourceConfig {
-    /// Tail files matching glob patterns.
-    File(file::FileConfig),
-    /// Read lines from standard input until it closes.
-    Stdin(stdin::StdinConfig),
-    /// Generate realistic sample agent events.
-    Demo(demo::DemoConfig),
-    /// Receive syslog messages over UDP, TCP or TLS.
-    Syslog(syslog::SyslogSourceConfig),
+/// What every source kind's config does.
+trait Kind {
+    /// Report every problem with these settings.
+    fn validate(&self, at: &str, errors: &mut Vec<ConfigError>);
+
+    /// What the machine says about this source now, as warnings (the config
+    /// itself may be fine), such as a listen address another process holds.
+    fn warnings(&self, _at: &str) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Open what the source reads from, reading nothing yet.
+    fn start(self, ctx: SourceContext) -> impl Future<Output = anyhow::Result<Started>> + Send;
 }
 
-/// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "stdin", "demo", "syslog"];
-
-impl SourceConfig {
-    /// The `type = "…"` this source was configured with.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            SourceConfig::File(_) => "file",
-            SourceConfig::Stdin(_) => "stdin",
-            SourceConfig::Demo(_) => "demo",
-            SourceConfig::Syslog(_) => "syslog",
+/// The source kinds: the enum of `[sources.<id>]` tables, the `type = "…"`
+/// names and the dispatch to each kind, from one list.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $variant:ident($config:ty) = $name:literal,)*) => {
+        /// A `[sources.<id>]` table.
+        #[derive(Debug, Clone, Deserialize)]
+        #[serde(tag = "type")]
+        pub enum SourceConfig {
+            $($(#[$doc])* #[serde(rename = $name)] $variant($config),)*
         }
-    }
+
+        /// The type names accepted in `type = "…"`, for error messages.
+        pub const TYPES: &[&str] = &[$($name),*];
+
+        impl SourceConfig {
+            /// The `type = "…"` this source was configured with.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(SourceConfig::$variant(_) => $name,)*
+                }
+            }
+
+            /// Report every problem with this source's settings.
+            pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
+                match self {
+                    $(SourceConfig::$variant(config) => config.validate(at, errors),)*
+                }
+            }
+
+            /// What the machine says about this source now, as warnings.
+            pub fn warnings(&self, at: &str) -> Vec<String> {
+                match self {
+                    $(SourceConfig::$variant(config) => config.warnings(at),)*
+                }
+            }
+
+            /// Open what the source reads from (bind its socket, load its
+            /// checkpoint and open its files), reading nothing yet. An error
+            /// here means the source cannot run at all, so the router must
+            /// not start without it.
+            pub async fn start(self, ctx: SourceContext) -> anyhow::Result<Started> {
+                match self {
+                    $(SourceConfig::$variant(config) => config.start(ctx).await,)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    /// Tail files matching glob patterns.
+    File(file::FileConfig) = "file",
+    /// Read lines from standard input until it closes.
+    Stdin(stdin::StdinConfig) = "stdin",
+    /// Generate realistic sample agent events.
+    Demo(demo::DemoConfig) = "demo",
+    /// Receive syslog messages over UDP, TCP or TLS.
+    Syslog(syslog::SyslogSourceConfig) = "syslog",
 }
 
 /// What a running source is given.
@@ -76,74 +128,17 @@ pub struct SourceContext {
     pub batch: BatchConfig,
 }
 
-impl SourceContext {
-    /// Send one event that could not become a normal one (a file or stdin
-    /// line over the size limit) to the dead-letter output with `reason`, as
-    /// evidence: it waits for room in a full dead letter rather than being
-    /// dropped. (The syslog source reports runs of bad frames apart, as
-    /// droppable parse errors.)
-    pub async fn reject(&self, event: Event, reason: String) {
-        self.metrics.received(1);
-        self.dead_letter.send(&self.metrics, &crate::event::Batch::new(Vec::new()), vec![(event, reason)]).await;
-    }
-}
-
-impl SourceConfig {
-    /// What the machine says about this source now, as warnings (the config
-    /// itself may be fine): a listen address another process holds.
-    pub fn warnings(&self, at: &str) -> Vec<String> {
-        match self {
-            SourceConfig::Syslog(config) if config.address_in_use() => vec![format!(
-                "{at}.address: {} ({}) is in use by another process now; `sluice run` would fail to start",
-                config.address,
-                if config.mode == syslog::Mode::Udp { "udp" } else { "tcp" }
-            )],
-            _ => Vec::new(),
-        }
-    }
-
-    /// Report every problem with this source's settings.
-    pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
-        match self {
-            SourceConfig::File(config) => config.validate(at, errors),
-            SourceConfig::Stdin(config) => config.validate(at, errors),
-            SourceConfig::Demo(_) => {}
-            SourceConfig::Syslog(config) => config.validate(at, errors),
-        }
-    }
-
-    /// Open what the source reads from (bind its socket, load its checkpoint
-    /// and open its files), reading nothing yet. An error here means the
-    /// source cannot run at all, so the router must not start without it.
-    pub async fn start(self, ctx: SourceContext) -> anyhow::Result<Started> {
-        Ok(Started(match self {
-            SourceConfig::File(config) => Opened::File(file::start(config, ctx).await?),
-            SourceConfig::Stdin(config) => Opened::Stdin(config, ctx),
-            SourceConfig::Demo(config) => Opened::Demo(config, ctx),
-            SourceConfig::Syslog(config) => Opened::Syslog(syslog::start(config, ctx).await?),
-        }))
-    }
-}
-
 /// A source that has opened what it reads from, ready to serve.
-pub struct Started(Opened);
-
-enum Opened {
-    File(file::Started),
-    Stdin(stdin::StdinConfig, SourceContext),
-    Demo(demo::DemoConfig, SourceContext),
-    Syslog(syslog::Started),
-}
+pub struct Started(Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>);
 
 impl Started {
+    fn new(serve: impl Future<Output = anyhow::Result<()>> + Send + 'static) -> Self {
+        Started(Box::pin(serve))
+    }
+
     /// Run until shutdown, or until the input ends (stdin closed, demo done).
     pub async fn serve(self) -> anyhow::Result<()> {
-        match self.0 {
-            Opened::File(started) => started.serve().await,
-            Opened::Stdin(config, ctx) => stdin::run(config, ctx).await,
-            Opened::Demo(config, ctx) => demo::run(config, ctx).await,
-            Opened::Syslog(started) => started.serve().await,
-        }
+        self.0.await
     }
 }
 
@@ -188,6 +183,19 @@ pub fn message_event(message: &str, origin: Origin<'_>, received_at: &str, decod
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_has_its_type_name() {
+        for name in TYPES {
+            let config = match *name {
+                "file" => "include = [\"/var/log/*.log\"]",
+                "syslog" => "mode = \"udp\"\naddress = \"127.0.0.1:0\"",
+                _ => "",
+            };
+            let source: SourceConfig = toml::from_str(&format!("type = \"{name}\"\n{config}")).unwrap();
+            assert_eq!(source.type_name(), *name);
+        }
+    }
 
     #[test]
     fn message_event_escapes_the_raw_text() {

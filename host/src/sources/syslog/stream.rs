@@ -1,7 +1,7 @@
 //! TCP and TLS connections of the syslog source: one task per connection.
 //!
-//! A connection is read through the RFC 6587 [`Decoder`] and batched on its
-//! own, so a slow or hostile peer affects nobody else, and a full pipeline
+//! A connection is read through the RFC 6587 [`Decoder`] and driven on its
+//! own (one reader per connection), so a slow or hostile peer affects nobody else, and a full pipeline
 //! stops the reads (TCP flow control then slows the peer). Connections over
 //! `max_connections` and failed TLS handshakes (such as a client without a
 //! valid certificate under mTLS) are closed, logged and counted as errors;
@@ -10,10 +10,14 @@
 //! syslog clients do): what it sent is read to the end as on a TCP close,
 //! and the close is counted as unclean and logged at debug level.
 
-use super::Messages;
+use super::Decoding;
+use crate::metrics::ComponentMetrics;
 use crate::sources::SourceContext;
+use crate::sources::driver::{self, Next, Reader};
+use crate::sources::malformed::Malformed;
 use crate::syslog::frame::{Decoder, Frame, Framing};
 use anyhow::Context;
+use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +26,6 @@ use tokio::io::AsyncRead;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 use tokio_util::codec::{Decoder as _, FramedRead};
 
@@ -40,7 +43,7 @@ pub(super) struct Settings {
     pub framing: Framing,
     pub max_message_bytes: usize,
     pub max_connections: usize,
-    pub decoding: super::Decoding,
+    pub decoding: Decoding,
 }
 
 /// Accept connections until shutdown, then wait for each one to send what
@@ -103,14 +106,14 @@ async fn connection(
     _slot: OwnedSemaphorePermit,
 ) {
     let result = match tls {
-        None => read_frames(stream, peer, settings, &ctx).await,
+        None => driver::run(Frames::new(stream, peer, settings, &ctx), ctx.clone()).await,
         Some(acceptor) => {
             let handshake = tokio::select! {
                 () = ctx.shutdown.cancelled() => return,
                 handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)) => handshake,
             };
             match handshake {
-                Ok(Ok(stream)) => read_frames(stream, peer, settings, &ctx).await,
+                Ok(Ok(stream)) => driver::run(Frames::new(stream, peer, settings, &ctx), ctx.clone()).await,
                 Ok(Err(err)) => {
                     let err = anyhow::Error::new(err).context(format!("TLS handshake with {peer} failed"));
                     ctx.metrics.error_limited("tls handshake", "syslog connection closed", &format!("{err:#}"));
@@ -129,65 +132,83 @@ async fn connection(
     }
 }
 
-/// Read frames until the peer closes or the router stops, sending events in
-/// batches and rejected frames to the dead-letter output.
-async fn read_frames<S: AsyncRead + Unpin>(
-    stream: S,
-    peer: SocketAddr,
-    settings: Settings,
-    ctx: &SourceContext,
-) -> anyhow::Result<()> {
-    let peer = peer.to_string();
-    let max = settings.max_message_bytes;
-    let mut frames = FramedRead::new(stream, Decoder::new(settings.framing, max));
-    let mut batcher = Messages::new(ctx.clone(), settings.decoding);
-    loop {
-        tokio::select! {
-            biased;
-            () = ctx.shutdown.cancelled() => break,
-            () = tokio::time::sleep_until(batcher.due().unwrap_or_else(Instant::now)), if batcher.due().is_some() => {
-                batcher.flush().await?;
-            }
-            frame = frames.next() => match frame {
-                None => break,
-                Some(Ok(frame)) => handle(frame, &mut batcher, &peer, max).await?,
-                // A TLS peer that closed TCP without a close_notify: what it
-                // sent is read to the end, as when a TCP peer closes.
-                Some(Err(err)) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    ctx.metrics.unclean_close(&peer);
-                    let mut buf = std::mem::take(frames.read_buffer_mut());
-                    while let Some(frame) = frames.decoder_mut().decode_eof(&mut buf)? {
-                        handle(frame, &mut batcher, &peer, max).await?;
-                    }
-                    break;
-                }
-                Some(Err(err)) => {
-                    batcher.flush().await?;
-                    return Err(err).with_context(|| format!("reading from {peer}"));
-                }
-            }
-        }
-    }
-    batcher.flush().await
+/// The frames of one connection, as events.
+struct Frames<S> {
+    frames: FramedRead<S, Decoder>,
+    peer: String,
+    id: Arc<str>,
+    metrics: Arc<ComponentMetrics>,
+    max_message_bytes: usize,
+    decoding: Decoding,
+    /// What a TLS peer that closed without a close_notify left unread.
+    rest: Option<BytesMut>,
+    /// The bad frame being reported, which the report borrows.
+    bad: Bytes,
 }
 
-/// One frame from `peer`: a message, or a bad frame for the dead letter.
-async fn handle(frame: Frame, batcher: &mut Messages, peer: &str, max: usize) -> anyhow::Result<()> {
-    match frame {
-        Frame::Message(message) => return batcher.message(&message, peer).await,
-        Frame::Oversized { head, len } => {
-            let reason = format!(
-                "syslog message of {len} bytes from {peer} exceeds max_message_bytes ({max}); only its first {} \
-                 bytes are kept",
-                head.len()
-            );
-            batcher.reject(&head, peer, reason);
-        }
-        Frame::Invalid { reason, bytes } => {
-            batcher.reject(&bytes, peer, format!("invalid syslog frame from {peer}: {reason}"));
+impl<S: AsyncRead + Unpin + Send> Frames<S> {
+    fn new(stream: S, peer: SocketAddr, settings: Settings, ctx: &SourceContext) -> Self {
+        Frames {
+            frames: FramedRead::new(stream, Decoder::new(settings.framing, settings.max_message_bytes)),
+            peer: peer.to_string(),
+            id: ctx.id.clone(),
+            metrics: ctx.metrics.clone(),
+            max_message_bytes: settings.max_message_bytes,
+            decoding: settings.decoding,
+            rest: None,
+            bad: Bytes::new(),
         }
     }
-    Ok(())
+
+    /// The next frame; `None` at the end of the stream.
+    async fn frame(&mut self) -> anyhow::Result<Option<Frame>> {
+        if let Some(rest) = &mut self.rest {
+            return Ok(self.frames.decoder_mut().decode_eof(rest)?);
+        }
+        match self.frames.next().await {
+            None => Ok(None),
+            Some(Ok(frame)) => Ok(Some(frame)),
+            // A TLS peer that closed TCP without a close_notify: what it
+            // sent is read to the end, as when a TCP peer closes.
+            Some(Err(err)) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+                self.metrics.unclean_close(&self.peer);
+                let rest = self.rest.insert(std::mem::take(self.frames.read_buffer_mut()));
+                Ok(self.frames.decoder_mut().decode_eof(rest)?)
+            }
+            Some(Err(err)) => Err(err).with_context(|| format!("reading from {}", self.peer)),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin + Send> Reader for Frames<S> {
+    type Position = ();
+
+    /// A message, or a bad frame for the dead letter.
+    async fn next(&mut self) -> Next<'_, ()> {
+        let reason = match self.frame().await {
+            Ok(None) => return Next::End,
+            Err(err) => return Next::Failed(err),
+            Ok(Some(Frame::Message(message))) => {
+                return Next::Event(super::event(&message, &self.id, &self.peer, self.decoding), ());
+            }
+            Ok(Some(Frame::Oversized { head, len })) => {
+                let reason = format!(
+                    "syslog message of {len} bytes from {} exceeds max_message_bytes ({}); only its first {} bytes \
+                     are kept",
+                    self.peer,
+                    self.max_message_bytes,
+                    head.len()
+                );
+                self.bad = head;
+                reason
+            }
+            Ok(Some(Frame::Invalid { reason, bytes })) => {
+                self.bad = bytes;
+                format!("invalid syslog frame from {}: {reason}", self.peer)
+            }
+        };
+        Next::Malformed(Malformed { peer: &self.peer, head: &self.bad, reason })
+    }
 }
 
 #[cfg(test)]
@@ -357,7 +378,7 @@ mod tests {
         connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await
     }
 
-    fn tls_config(certs: &test_certs::Certs, client_ca: bool) -> super::super::SyslogSourceConfig {
+    fn tls_config(certs: &test_certs::Certs, client_ca: bool) -> crate::sources::syslog::SyslogSourceConfig {
         let mut tls = format!("tls = {{ cert = {:?}, key = {:?}", certs.server_cert, certs.server_key);
         if client_ca {
             tls.push_str(&format!(", client_ca = {:?}", certs.ca));

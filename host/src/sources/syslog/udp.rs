@@ -8,15 +8,18 @@
 //! that never reached the router, not errors), even when the source is
 //! stuck waiting for the pipeline and no later datagram arrives.
 
-use super::Messages;
+use super::Decoding;
+use crate::metrics::ComponentMetrics;
 use crate::sources::SourceContext;
+use crate::sources::driver::{self, Next, Reader};
+use crate::sources::malformed::Malformed;
 use anyhow::Context;
 use socket2::{Domain, Protocol, Socket, Type};
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::UdpSocket;
-use tokio::time::Instant;
 
 /// A pause after a failed receive, so that a lasting failure does not spin.
 const ERROR_PAUSE: Duration = Duration::from_millis(10);
@@ -44,51 +47,73 @@ pub(super) fn bind(address: SocketAddr, receive_buffer_bytes: usize) -> anyhow::
 pub(super) async fn serve(
     socket: UdpSocket,
     max_message_bytes: usize,
-    decoding: super::Decoding,
+    decoding: Decoding,
     ctx: SourceContext,
 ) -> anyhow::Result<()> {
-    // One byte more than allowed, so that a datagram of more is seen as
-    // such even where the kernel does not tell the full length.
-    let mut buf = vec![0; max_message_bytes + 1];
-    let mut batcher = Messages::new(ctx.clone(), decoding);
     let local = socket.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let socket = Arc::new(socket);
     #[cfg(target_os = "linux")]
     let drops = tokio::spawn(watch_drops(socket.clone(), local.clone(), ctx.clone()));
-    loop {
-        tokio::select! {
-            biased;
-            () = ctx.shutdown.cancelled() => break,
-            () = tokio::time::sleep_until(batcher.due().unwrap_or_else(Instant::now)), if batcher.due().is_some() => {
-                batcher.flush().await?;
-            }
-            received = receive(&socket, &mut buf) => {
-                let datagram = match received {
-                    Ok(datagram) => datagram,
-                    Err(err) => {
-                        ctx.metrics.error_limited("receive", &format!("receiving a syslog datagram on {local}"), &err);
-                        tokio::time::sleep(ERROR_PAUSE).await;
-                        continue;
-                    }
-                };
-                let peer = datagram.peer.to_string();
-                if datagram.len <= max_message_bytes {
-                    batcher.message(&buf[..datagram.len], &peer).await?;
-                } else {
-                    let reason = format!(
-                        "syslog datagram of {} bytes from {peer} exceeds max_message_bytes ({max_message_bytes}); \
-                         only its first {max_message_bytes} bytes are kept",
-                        datagram.len,
-                    );
-                    batcher.reject(&buf[..max_message_bytes], &peer, reason);
-                }
-            }
-        }
-    }
-    let flushed = batcher.flush().await;
+    let datagrams = Datagrams {
+        socket,
+        // One byte more than allowed, so that a datagram of more is seen as
+        // such even where the kernel does not tell the full length.
+        buf: vec![0; max_message_bytes + 1],
+        max_message_bytes,
+        local,
+        peer: String::new(),
+        id: ctx.id.clone(),
+        metrics: ctx.metrics.clone(),
+        decoding,
+    };
+    let read = driver::run(datagrams, ctx).await;
     #[cfg(target_os = "linux")]
     drops.await.context("the task counting UDP drops failed")?;
-    flushed
+    read
+}
+
+/// The datagrams of a socket, as events.
+struct Datagrams {
+    socket: Arc<UdpSocket>,
+    buf: Vec<u8>,
+    max_message_bytes: usize,
+    /// The socket's own address, for errors.
+    local: String,
+    /// The sender of the last datagram, `ip:port`; its buffer is reused.
+    peer: String,
+    id: Arc<str>,
+    metrics: Arc<ComponentMetrics>,
+    decoding: Decoding,
+}
+
+impl Reader for Datagrams {
+    type Position = ();
+
+    async fn next(&mut self) -> Next<'_, ()> {
+        loop {
+            let datagram = match receive(&self.socket, &mut self.buf).await {
+                Ok(datagram) => datagram,
+                Err(err) => {
+                    let what = format!("receiving a syslog datagram on {}", self.local);
+                    self.metrics.error_limited("receive", &what, &err);
+                    tokio::time::sleep(ERROR_PAUSE).await;
+                    continue;
+                }
+            };
+            self.peer.clear();
+            let _ = write!(self.peer, "{}", datagram.peer);
+            let max = self.max_message_bytes;
+            if datagram.len <= max {
+                return Next::Event(super::event(&self.buf[..datagram.len], &self.id, &self.peer, self.decoding), ());
+            }
+            let reason = format!(
+                "syslog datagram of {} bytes from {} exceeds max_message_bytes ({max}); only its first {max} bytes \
+                 are kept",
+                datagram.len, self.peer,
+            );
+            return Next::Malformed(Malformed { peer: &self.peer, head: &self.buf[..max], reason });
+        }
+    }
 }
 
 /// Read the socket's drop count every [`DROPS_EVERY`] and once at shutdown,

@@ -13,6 +13,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// Checkpoints are written at most this often while running. After a crash
+/// the events read since the last save are read again, so this bounds the
+/// duplicates; a save is two small fsyncs.
+const SAVE_INTERVAL: Duration = Duration::from_millis(200);
 
 /// How many leading bytes of a file its fingerprint covers (fewer while the
 /// acknowledged offset is smaller).
@@ -78,6 +86,7 @@ impl CheckpointFile {
         CheckpointFile { path: data_dir.join("checkpoints").join(format!("{source_id}.json")) }
     }
 
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -136,6 +145,51 @@ impl CheckpointFile {
             .and_then(|d| d.sync_all())
             .with_context(|| format!("syncing checkpoint directory {}", dir.display()))?;
         Ok(())
+    }
+}
+
+/// Writes of one source's checkpoint: off the async runtime, one at a
+/// time (two writers would share the temporary file), and at most every
+/// [`SAVE_INTERVAL`] while running.
+#[derive(Debug)]
+pub struct Saver {
+    file: CheckpointFile,
+    last: Instant,
+    running: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Saver {
+    pub fn new(file: CheckpointFile) -> Self {
+        Saver { file, last: Instant::now(), running: None }
+    }
+
+    /// Whether a save under way must be waited for.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Whether a save may start while running.
+    pub fn is_due(&self) -> bool {
+        self.last.elapsed() >= SAVE_INTERVAL
+    }
+
+    /// Start writing `positions`; a save still under way is waited for
+    /// first.
+    pub async fn start(&mut self, positions: Vec<Position>) -> anyhow::Result<()> {
+        self.wait().await?;
+        let file = self.file.clone();
+        self.last = Instant::now();
+        self.running = Some(tokio::task::spawn_blocking(move || file.save(&positions)));
+        Ok(())
+    }
+
+    /// Wait for the save under way, if any. Cancel safe: the save goes on,
+    /// and a later call waits for it.
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        let Some(running) = &mut self.running else { return Ok(()) };
+        let saved = running.await;
+        self.running = None;
+        saved.context("saving the checkpoint")?
     }
 }
 

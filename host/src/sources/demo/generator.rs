@@ -1,80 +1,15 @@
-//! Source `demo`: realistic sample agent events, so `sluice demo` shows the
-//! whole pipeline without any agent platform at hand.
+//! The generator of the demo events: a pure function of (seed, index), so a
+//! seed always gives the same events and any event can be regenerated alone.
 //!
-//! Events come as canonical agent-event JSON lines in the `message` field,
-//! exactly as a file or syslog source would deliver them. They tell the story
-//! of agent sessions: an agent starts on behalf of a user, takes a prompt,
-//! plans, is authorised, calls tools and APIs, retrieves data, is denied an
-//! exfiltration attempt, hits an error, answers and stops — every
-//! `event.kind` in [`SCRIPT`]'s twelve steps. Prompts and tool arguments carry
-//! secrets (AWS keys, `sk-` keys, e-mail addresses, card numbers, passwords)
-//! so that the redact plugin visibly works.
-//!
-//! The generator is a pure function of (seed, index), so a seed always gives
-//! the same events and any event can be regenerated alone. Events carry no
-//! `time`: the normaliser takes it from `received_at`.
+//! The events tell the story of agent sessions: an agent starts on behalf
+//! of a user, takes a prompt, plans, is authorised, calls tools and APIs,
+//! retrieves data, is denied an exfiltration attempt, hits an error, answers
+//! and stops — every `event.kind` in [`SCRIPT`]'s twelve steps. Prompts and
+//! tool arguments carry secrets (AWS keys, `sk-` keys, e-mail addresses,
+//! card numbers, passwords) so that the redact plugin visibly works. Events
+//! carry no `time`: the normaliser takes it from `received_at`.
 
-use super::decoding::Decoding;
-use super::{Origin, SourceContext, message_event};
-use crate::event::Batch;
-use crate::timestamp::now_rfc3339;
-use serde::Deserialize;
 use serde_json::{Value, json};
-use std::time::Duration;
-
-/// `[sources.<id>]` with `type = "demo"`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DemoConfig {
-    /// How many events to generate; after that the source ends. Twelve is
-    /// one whole agent session.
-    pub count: u64,
-    /// Milliseconds to wait between events; 0 sends them as fast as the
-    /// pipeline takes them, in full batches.
-    pub interval_ms: u64,
-    /// Seed of the generator: the same seed gives the same events.
-    pub seed: u64,
-}
-
-impl Default for DemoConfig {
-    fn default() -> Self {
-        DemoConfig { count: SCRIPT.len() as u64, interval_ms: 0, seed: 42 }
-    }
-}
-
-/// Generate `config.count` events and send them on, then end.
-pub async fn run(config: DemoConfig, ctx: SourceContext) -> anyhow::Result<()> {
-    let interval = Duration::from_millis(config.interval_ms);
-    // With an interval, each event is its own batch so it shows up when made.
-    let per_batch = if interval.is_zero() { ctx.batch.max_events.max(1) as u64 } else { 1 };
-    let origin = Origin { id: &ctx.id, path: None, address: None };
-    let mut index = 0;
-    while index < config.count {
-        if index > 0 && !interval.is_zero() {
-            tokio::select! {
-                () = ctx.shutdown.cancelled() => break,
-                () = tokio::time::sleep(interval) => {}
-            }
-        }
-        if ctx.shutdown.is_cancelled() {
-            break;
-        }
-        let end = config.count.min(index.saturating_add(per_batch));
-        let received_at = now_rfc3339();
-        let events: Vec<_> = (index..end)
-            .map(|i| message_event(&generate(config.seed, i), origin, &received_at, Decoding::Text))
-            .collect();
-        let n = events.len();
-        ctx.metrics.received(n);
-        if ctx.out.send(Batch::new(events)).await.is_err() {
-            // Every consumer is gone: the topology is stopping.
-            break;
-        }
-        ctx.metrics.sent(n);
-        index = end;
-    }
-    Ok(())
-}
 
 /// The steps of one agent session, in order: (kind, action).
 pub const SCRIPT: &[(&str, &str)] = &[
@@ -312,12 +247,6 @@ mod tests {
     }
 
     use super::*;
-    use crate::config::BatchConfig;
-    use crate::dead_letter::DeadLetter;
-    use crate::fanout::Fanout;
-    use crate::metrics::Metrics;
-    use std::sync::Arc;
-    use tokio_util::sync::CancellationToken;
 
     const KINDS: &[&str] =
         &["prompt", "reasoning", "tool_call", "api_call", "retrieval", "authz", "output", "error", "lifecycle"];
@@ -395,67 +324,5 @@ mod tests {
         let digits16 = text.as_bytes().windows(16).any(|w| w.iter().all(u8::is_ascii_digit));
         assert!(digits16, "a card-like number");
         assert!(text.contains("\\n"), "a multi-line value");
-    }
-
-    fn context(max_events: usize) -> (SourceContext, tokio::sync::mpsc::Receiver<Batch>, Metrics) {
-        let metrics = Metrics::default();
-        let (out, rx) = tokio::sync::mpsc::channel(1024);
-        let (dead_letter, _) = DeadLetter::channel(metrics.component("dead_letter"));
-        let ctx = SourceContext {
-            id: Arc::from("demo"),
-            out: Fanout::new(vec![out]),
-            dead_letter,
-            metrics: metrics.component("demo"),
-            shutdown: CancellationToken::new(),
-            data_dir: std::env::temp_dir(),
-            batch: BatchConfig { max_events, ..BatchConfig::default() },
-        };
-        (ctx, rx, metrics)
-    }
-
-    #[tokio::test]
-    async fn sends_count_events_in_batches_then_ends() {
-        let (ctx, mut rx, metrics) = context(5);
-        let config = DemoConfig { count: 12, ..DemoConfig::default() };
-        run(config, ctx).await.unwrap();
-        let mut sizes = Vec::new();
-        let mut lines = Vec::new();
-        while let Ok(batch) = rx.try_recv() {
-            sizes.push(batch.len());
-            for event in &batch.events {
-                let event: Value = serde_json::from_str(event.json()).unwrap();
-                assert_eq!(event["source"], json!({"id": "demo"}));
-                assert!(event["received_at"].is_string());
-                lines.push(event["message"].as_str().unwrap().to_owned());
-            }
-        }
-        assert_eq!(sizes, [5, 5, 2]);
-        assert_eq!(lines, (0..12).map(|i| generate(42, i)).collect::<Vec<_>>());
-        let counts = metrics.snapshot()["demo"];
-        assert_eq!((counts.received, counts.sent), (12, 12));
-    }
-
-    #[tokio::test]
-    async fn stops_early_on_shutdown() {
-        let (ctx, mut rx, _) = context(128);
-        let shutdown = ctx.shutdown.clone();
-        let config = DemoConfig { count: 1000, interval_ms: 5, ..DemoConfig::default() };
-        let task = tokio::spawn(run(config, ctx));
-        let first = rx.recv().await.unwrap();
-        assert_eq!(first.len(), 1, "one event per batch with an interval");
-        shutdown.cancel();
-        task.await.unwrap().unwrap();
-        let mut rest = 0;
-        while rx.try_recv().is_ok() {
-            rest += 1;
-        }
-        assert!(rest < 10, "stopped early, sent {rest} more");
-    }
-
-    #[test]
-    fn config_defaults_and_unknown_keys() {
-        let config: DemoConfig = toml::from_str("").unwrap();
-        assert_eq!((config.count, config.interval_ms, config.seed), (12, 0, 42));
-        assert!(toml::from_str::<DemoConfig>("cnt = 3").is_err());
     }
 }
