@@ -17,28 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::sources::batcher::BatchConfig;
+
 /// The pipeline that `sluice run` uses when no `--config` is given.
 pub const DEFAULT_CONFIG: &str = include_str!("default.toml");
-
-/// How sources cut batches: at `max_events` events, or `timeout_ms` after the
-/// first event of a batch arrived, whichever comes first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BatchConfig {
-    pub max_events: usize,
-    #[serde(rename = "timeout_ms", deserialize_with = "millis")]
-    pub timeout: Duration,
-}
-
-impl Default for BatchConfig {
-    fn default() -> Self {
-        BatchConfig { max_events: 128, timeout: Duration::from_millis(10) }
-    }
-}
-
-fn millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-    u64::deserialize(d).map(Duration::from_millis)
-}
 
 /// The `[plugins]` table.
 #[derive(Debug, Clone, Deserialize)]

@@ -7,10 +7,31 @@
 //! that its position passed them only once they are written.
 
 use crate::ack::{BatchStatus, Finaliser};
-use crate::config::BatchConfig;
 use crate::event::{Batch, Event};
+use serde::Deserialize;
+use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
+
+/// How sources cut batches: at `max_events` events, or `timeout_ms` after the
+/// first event of a batch arrived, whichever comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchConfig {
+    pub max_events: usize,
+    #[serde(rename = "timeout_ms", deserialize_with = "millis")]
+    pub timeout: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig { max_events: 128, timeout: Duration::from_millis(10) }
+    }
+}
+
+fn millis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    u64::deserialize(d).map(Duration::from_millis)
+}
 
 /// The batch being filled by one reader; `P` is the reader's position.
 #[derive(Debug)]

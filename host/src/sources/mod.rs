@@ -8,7 +8,7 @@
 //! acknowledgements in order, the dead letter and the counters. A kind is
 //! registered once, in [`kinds!`] below.
 
-mod batcher;
+pub mod batcher;
 pub mod decoding;
 pub mod demo;
 mod driver;
@@ -21,11 +21,11 @@ pub mod syslog;
 pub(crate) mod testing;
 mod window;
 
-use crate::config::BatchConfig;
 use crate::dead_letter::DeadLetter;
 use crate::event::Event;
 use crate::fanout::Fanout;
 use crate::metrics::ComponentMetrics;
+use crate::sources::batcher::BatchConfig;
 use crate::validation::ConfigError;
 use decoding::Decoding;
 use serde::Deserialize;

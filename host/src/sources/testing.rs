@@ -3,11 +3,11 @@
 //! as the only consumer, acknowledging (or failing) what it takes.
 
 use super::SourceContext;
-use crate::config::BatchConfig;
 use crate::dead_letter::DeadLetter;
 use crate::event::Batch;
 use crate::fanout::Fanout;
 use crate::metrics::{ComponentMetrics, Metrics};
+use crate::sources::batcher::BatchConfig;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -214,7 +214,7 @@ impl<S: AsyncRead + Unpin + Send> Reader for Frames<S> {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{WAIT, config, start};
-    use crate::config::BatchConfig;
+    use crate::sources::batcher::BatchConfig;
     use crate::tls::test_certs;
     use rustls_pki_types::ServerName;
     use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The harness the syslog tests share, and the tests of the settings.
 
 use super::*;
-use crate::config::BatchConfig;
+use crate::sources::batcher::BatchConfig;
 use crate::sources::testing::{self, Harness};
 use crate::syslog::frame::Framing;
 

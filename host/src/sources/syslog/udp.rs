@@ -247,7 +247,7 @@ mod linux {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{config, start};
-    use crate::config::BatchConfig;
+    use crate::sources::batcher::BatchConfig;
     use std::time::Duration;
     use tokio::net::UdpSocket;
 
