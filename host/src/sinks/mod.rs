@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod file;
 pub mod http;
 pub mod line;
+pub mod splunk_hec;
 pub mod stdout;
 pub mod syslog;
 pub mod tcp;
@@ -34,6 +35,9 @@ pub enum SinkConfig {
     File(file::FileSinkConfig),
     /// Send events to an HTTP endpoint in batches.
     Http(http::config::HttpSinkConfig),
+    /// Send events to Splunk's HTTP Event Collector, optionally waiting
+    /// for indexer acknowledgement.
+    SplunkHec(splunk_hec::config::SplunkHecConfig),
     /// Print one line per event to standard output.
     Stdout(stdout::StdoutConfig),
     /// Send each event as a syslog message over UDP, TCP or TLS.
@@ -43,7 +47,7 @@ pub enum SinkConfig {
 }
 
 /// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "http", "stdout", "syslog", "tcp"];
+pub const TYPES: &[&str] = &["file", "http", "splunk_hec", "stdout", "syslog", "tcp"];
 
 impl SinkConfig {
     /// The `type = "…"` this sink was configured with.
@@ -51,6 +55,7 @@ impl SinkConfig {
         match self {
             SinkConfig::File(_) => "file",
             SinkConfig::Http(_) => "http",
+            SinkConfig::SplunkHec(_) => "splunk_hec",
             SinkConfig::Stdout(_) => "stdout",
             SinkConfig::Syslog(_) => "syslog",
             SinkConfig::Tcp(_) => "tcp",
@@ -111,6 +116,7 @@ impl SinkConfig {
         match self {
             SinkConfig::File(config) => config.validate(at, errors),
             SinkConfig::Http(config) => config.validate(at, errors),
+            SinkConfig::SplunkHec(config) => config.validate(at, errors),
             SinkConfig::Stdout(_) => {}
             SinkConfig::Syslog(config) => config.validate(at, errors),
             SinkConfig::Tcp(config) => config.validate(at, errors),
@@ -122,6 +128,7 @@ impl SinkConfig {
         match self {
             SinkConfig::File(config) => file::run(config, ctx).await,
             SinkConfig::Http(config) => http::run(config, ctx).await,
+            SinkConfig::SplunkHec(config) => splunk_hec::run(config, ctx).await,
             SinkConfig::Stdout(config) => stdout::run(config, ctx).await,
             SinkConfig::Syslog(config) => syslog::run(config, ctx).await,
             SinkConfig::Tcp(config) => tcp::run(config, ctx).await,
