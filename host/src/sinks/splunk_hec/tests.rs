@@ -475,3 +475,20 @@ fn times_become_epoch_seconds_and_channels_are_uuids() {
     assert!(is_uuid_v4(&a) && is_uuid_v4(&b), "{a} {b}");
     assert_ne!(a, b);
 }
+
+#[test]
+fn the_sink_is_read_from_a_sinks_table_as_splunk_hec() {
+    let table: toml::Value = toml::from_str(
+        "type = \"splunk_hec\"\nuri = \"https://splunk.example:8088\"\ntoken = \"t\"\n\
+         host = { field = \"agent.id\" }\nindex = \"agents\"",
+    )
+    .unwrap();
+    let sink: crate::sinks::SinkConfig = table.try_into().unwrap();
+    assert_eq!(sink.type_name(), "splunk_hec");
+    let mut errors = Vec::new();
+    sink.validate("sinks.splunk", &mut errors);
+    assert_eq!(errors, []);
+    let crate::sinks::SinkConfig::SplunkHec(config) = sink else { panic!("not splunk_hec") };
+    assert_eq!(config.host, Some(Meta::Field("agent.id".into())));
+    assert_eq!(config.index, Some(Meta::Text("agents".into())));
+}
