@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod file;
 pub mod http;
 pub mod line;
+pub mod splunk_hec;
 pub mod stdout;
 pub mod syslog;
 pub mod tcp;
@@ -80,6 +81,9 @@ sink_kinds! {
     "tcp" => Tcp(tcp::TcpSinkConfig),
     /// POST each event, signed, to a SOAR's webhook.
     "webhook" => Webhook(webhook::WebhookConfig),
+    /// Send events to Splunk's HTTP Event Collector, optionally waiting
+    /// for indexer acknowledgement.
+    "splunk_hec" => SplunkHec(splunk_hec::SplunkHecConfig),
 }
 
 /// What a running sink is given.
