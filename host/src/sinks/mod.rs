@@ -7,6 +7,7 @@
 
 pub mod buffer;
 pub mod delivery;
+pub mod elasticsearch;
 pub mod file;
 pub mod http;
 pub mod line;
@@ -30,6 +31,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SinkConfig {
+    /// Create each event as a document in Elasticsearch or OpenSearch (`_bulk`).
+    Elasticsearch(elasticsearch::config::ElasticsearchSinkConfig),
     /// Append one line per event to a file.
     File(file::FileSinkConfig),
     /// Send events to an HTTP endpoint in batches.
@@ -43,12 +46,13 @@ pub enum SinkConfig {
 }
 
 /// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["file", "http", "stdout", "syslog", "tcp"];
+pub const TYPES: &[&str] = &["elasticsearch", "file", "http", "stdout", "syslog", "tcp"];
 
 impl SinkConfig {
     /// The `type = "…"` this sink was configured with.
     pub fn type_name(&self) -> &'static str {
         match self {
+            SinkConfig::Elasticsearch(_) => "elasticsearch",
             SinkConfig::File(_) => "file",
             SinkConfig::Http(_) => "http",
             SinkConfig::Stdout(_) => "stdout",
@@ -109,6 +113,7 @@ impl SinkConfig {
     /// Report every problem with this sink's settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         match self {
+            SinkConfig::Elasticsearch(config) => config.validate(at, errors),
             SinkConfig::File(config) => config.validate(at, errors),
             SinkConfig::Http(config) => config.validate(at, errors),
             SinkConfig::Stdout(_) => {}
@@ -120,6 +125,7 @@ impl SinkConfig {
     /// Run until every input has closed and the last batch is written.
     pub async fn run(self, ctx: SinkContext) -> anyhow::Result<()> {
         match self {
+            SinkConfig::Elasticsearch(config) => elasticsearch::run(config, ctx).await,
             SinkConfig::File(config) => file::run(config, ctx).await,
             SinkConfig::Http(config) => http::run(config, ctx).await,
             SinkConfig::Stdout(config) => stdout::run(config, ctx).await,
