@@ -5,6 +5,7 @@
 //! line a plugin emitted, else the event JSON), and then lets go of the batch
 //! so its source learns it was delivered — or marks it failed first.
 
+pub mod azure_monitor_logs;
 pub mod buffer;
 pub mod delivery;
 pub mod elasticsearch;
@@ -31,6 +32,8 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SinkConfig {
+    /// Send events to Azure Monitor Logs / Microsoft Sentinel (Logs Ingestion API).
+    AzureMonitorLogs(azure_monitor_logs::config::AzureMonitorLogsSinkConfig),
     /// Create each event as a document in Elasticsearch or OpenSearch (`_bulk`).
     Elasticsearch(elasticsearch::config::ElasticsearchSinkConfig),
     /// Append one line per event to a file.
@@ -46,12 +49,13 @@ pub enum SinkConfig {
 }
 
 /// The type names accepted in `type = "…"`, for error messages.
-pub const TYPES: &[&str] = &["elasticsearch", "file", "http", "stdout", "syslog", "tcp"];
+pub const TYPES: &[&str] = &["azure_monitor_logs", "elasticsearch", "file", "http", "stdout", "syslog", "tcp"];
 
 impl SinkConfig {
     /// The `type = "…"` this sink was configured with.
     pub fn type_name(&self) -> &'static str {
         match self {
+            SinkConfig::AzureMonitorLogs(_) => "azure_monitor_logs",
             SinkConfig::Elasticsearch(_) => "elasticsearch",
             SinkConfig::File(_) => "file",
             SinkConfig::Http(_) => "http",
@@ -113,6 +117,7 @@ impl SinkConfig {
     /// Report every problem with this sink's settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         match self {
+            SinkConfig::AzureMonitorLogs(config) => config.validate(at, errors),
             SinkConfig::Elasticsearch(config) => config.validate(at, errors),
             SinkConfig::File(config) => config.validate(at, errors),
             SinkConfig::Http(config) => config.validate(at, errors),
@@ -125,6 +130,7 @@ impl SinkConfig {
     /// Run until every input has closed and the last batch is written.
     pub async fn run(self, ctx: SinkContext) -> anyhow::Result<()> {
         match self {
+            SinkConfig::AzureMonitorLogs(config) => azure_monitor_logs::run(config, ctx).await,
             SinkConfig::Elasticsearch(config) => elasticsearch::run(config, ctx).await,
             SinkConfig::File(config) => file::run(config, ctx).await,
             SinkConfig::Http(config) => http::run(config, ctx).await,
