@@ -5,8 +5,10 @@
 //! line a plugin emitted, else the event JSON), and then lets go of the batch
 //! so its source learns it was delivered — or marks it failed first.
 
+pub mod azure_monitor_logs;
 pub mod buffer;
 pub mod delivery;
+pub mod elasticsearch;
 pub mod file;
 pub mod http;
 pub mod line;
@@ -84,6 +86,12 @@ sink_kinds! {
     /// Send events to Splunk's HTTP Event Collector, optionally waiting
     /// for indexer acknowledgement.
     "splunk_hec" => SplunkHec(splunk_hec::SplunkHecConfig),
+    /// Index events into Elasticsearch or OpenSearch with `_bulk`, each
+    /// created once under its `event.id`.
+    "elasticsearch" => Elasticsearch(elasticsearch::ElasticsearchSinkConfig),
+    /// Send events to Microsoft Sentinel through the Azure Monitor Logs
+    /// Ingestion API.
+    "azure_monitor_logs" => AzureMonitorLogs(azure_monitor_logs::AzureMonitorLogsSinkConfig),
 }
 
 /// What a running sink is given.
