@@ -177,3 +177,41 @@ mod tests {
         );
     }
 }
+
+/// A config string that is a credential (a token, a password, an API key):
+/// it is used where it is sent, and never printed — its `Debug` is `***`,
+/// so a config in an error or a log line cannot leak it.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The credential itself, to send.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is empty or only white space.
+    pub fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::Secret;
+
+    #[test]
+    fn a_secret_is_never_printed() {
+        let secret: Secret = serde_json::from_str("\"hunter2\"").unwrap();
+        assert_eq!(secret.expose(), "hunter2");
+        assert_eq!(format!("{secret:?}"), "***");
+        assert!(serde_json::from_str::<Secret>("\"  \"").unwrap().is_blank());
+    }
+}

@@ -1,5 +1,6 @@
 //! `[sinks.<id>]` with `type = "azure_monitor_logs"`.
 
+use crate::secrets::Secret;
 use crate::sinks::delivery::http::{self, Compression, HttpBatch};
 use crate::tls::ClientTlsConfig;
 use crate::validation::ConfigError;
@@ -37,7 +38,7 @@ pub struct AzureMonitorLogsSinkConfig {
     /// The application (client) id.
     pub client_id: String,
     /// The application's client secret.
-    pub client_secret: ClientSecret,
+    pub client_secret: Secret,
     /// Where tokens come from (default
     /// `https://login.microsoftonline.com/<tenant_id>/oauth2/v2.0/token`).
     pub token_endpoint: Option<String>,
@@ -56,17 +57,6 @@ pub struct AzureMonitorLogsSinkConfig {
     /// How long one request may take, answer included (default 30).
     #[serde(default = "crate::sinks::http::config::default_timeout_secs")]
     pub request_timeout_secs: u64,
-}
-
-/// The application's secret, which is never printed.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct ClientSecret(pub String);
-
-impl std::fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
 }
 
 fn default_scope() -> String {
@@ -112,7 +102,7 @@ impl AzureMonitorLogsSinkConfig {
         if self.token_endpoint.is_none() && !id_chars(&self.tenant_id) && !self.tenant_id.contains('.') {
             errors.push(ConfigError::new(format!("{at}.tenant_id"), "is not a tenant id or domain"));
         }
-        if self.client_secret.0.trim().is_empty() {
+        if self.client_secret.is_blank() {
             errors.push(ConfigError::new(
                 format!("{at}.client_secret"),
                 "is empty (write it as \"${AZURE_CLIENT_SECRET}\")",

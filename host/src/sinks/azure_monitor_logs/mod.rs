@@ -37,7 +37,7 @@ fn sender(config: AzureMonitorLogsSinkConfig, ctx: &SinkContext, retry: Retry) -
     let timeout = Duration::from_secs(config.request_timeout_secs);
     let client = Client::new(config.tls.as_ref(), timeout, config.compression, ctx.metrics.clone())
         .context("preparing the HTTP client")?;
-    let tokens = Tokens::new(config.token_endpoint(), &config.client_id, &config.client_secret.0, &config.scope);
+    let tokens = Tokens::new(config.token_endpoint(), &config.client_id, config.client_secret.expose(), &config.scope);
     let uri = config.ingestion_uri();
     let batch = config.batch;
     Ok(Sender { client, service: Ingestion { uri, tokens, batch }, batch, retry })

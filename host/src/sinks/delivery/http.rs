@@ -27,6 +27,7 @@
 use super::retry::{Backoff, Retry, give_up};
 use crate::event::{Batch, Event};
 use crate::metrics::ComponentMetrics;
+use crate::secrets::Secret;
 use crate::sinks::SinkContext;
 use crate::tls::ClientTlsConfig;
 use crate::validation::ConfigError;
@@ -158,30 +159,20 @@ pub fn validate_headers(at: &str, headers: &std::collections::BTreeMap<String, S
 
 /// `auth = { … }`: how an HTTP sink proves who it is. Write the secret as
 /// `${ENV_VAR}` or `${file:/path}` so it stays out of the config file.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "strategy", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Auth {
     /// `Authorization: Bearer <token>`.
-    Bearer { token: String },
+    Bearer { token: Secret },
     /// `Authorization: Basic …` with `user` and `password`.
-    Basic { user: String, password: String },
-}
-
-impl std::fmt::Debug for Auth {
-    /// Never the secret itself: a config is printed in errors and logs.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Auth::Bearer { .. } => f.write_str("Bearer { token: *** }"),
-            Auth::Basic { user, .. } => write!(f, "Basic {{ user: {user:?}, password: *** }}"),
-        }
-    }
+    Basic { user: String, password: Secret },
 }
 
 impl Auth {
     /// Report every problem; `at` is the `auth` table.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         match self {
-            Auth::Bearer { token } if token.trim().is_empty() => {
+            Auth::Bearer { token } if token.is_blank() => {
                 errors.push(ConfigError::new(format!("{at}.token"), "is empty"));
             }
             Auth::Basic { user, .. } if user.is_empty() => {
@@ -194,8 +185,8 @@ impl Auth {
     /// Add the credentials to `request`.
     pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self {
-            Auth::Bearer { token } => request.bearer_auth(token),
-            Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
+            Auth::Bearer { token } => request.bearer_auth(token.expose()),
+            Auth::Basic { user, password } => request.basic_auth(user, Some(password.expose())),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `[sinks.<id>]` with `type = "elasticsearch"`.
 
+use crate::secrets::Secret;
 use crate::sinks::delivery::http::{self, Auth, Compression, HttpBatch};
 use crate::tls::ClientTlsConfig;
 use crate::validation::ConfigError;
@@ -30,7 +31,7 @@ pub struct ElasticsearchSinkConfig {
     /// Basic or bearer credentials.
     pub auth: Option<Auth>,
     /// Or an API key (its `encoded` form): `Authorization: ApiKey <api_key>`.
-    pub api_key: Option<ApiKey>,
+    pub api_key: Option<Secret>,
     #[serde(default)]
     pub compression: Compression,
     #[serde(default)]
@@ -41,17 +42,6 @@ pub struct ElasticsearchSinkConfig {
     /// How long one request may take, answer included (default 30).
     #[serde(default = "crate::sinks::http::config::default_timeout_secs")]
     pub request_timeout_secs: u64,
-}
-
-/// An Elasticsearch API key, which is never printed.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct ApiKey(pub String);
-
-impl std::fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
 }
 
 /// Where the documents go.
@@ -96,9 +86,7 @@ impl ElasticsearchSinkConfig {
                 errors.push(ConfigError::new(format!("{at}.api_key"), "cannot be set with `auth`: choose one"))
             }
             (Some(auth), None) => auth.validate(&format!("{at}.auth"), errors),
-            (None, Some(key)) if key.0.trim().is_empty() => {
-                errors.push(ConfigError::new(format!("{at}.api_key"), "is empty"))
-            }
+            (None, Some(key)) if key.is_blank() => errors.push(ConfigError::new(format!("{at}.api_key"), "is empty")),
             _ => {}
         }
         self.batch.validate(&format!("{at}.batch"), errors);

@@ -22,7 +22,7 @@ use super::delivery::http::{Accepted, Body, Client, Encoded, Framing, Reply, Sen
 use super::delivery::retry::Retry;
 use crate::event::Event;
 use anyhow::Context;
-use config::{ApiKey, ElasticsearchSinkConfig, Target};
+use config::{ElasticsearchSinkConfig, Target};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
@@ -53,8 +53,8 @@ fn sender(config: ElasticsearchSinkConfig, ctx: &SinkContext, retry: Retry) -> a
     url.set_path(&path);
     url.query_pairs_mut().append_pair("filter_path", FILTER_PATH);
     let api_key = match &config.api_key {
-        Some(ApiKey(key)) => {
-            let mut value = HeaderValue::from_str(&format!("ApiKey {key}")).context("the API key")?;
+        Some(key) => {
+            let mut value = HeaderValue::from_str(&format!("ApiKey {}", key.expose())).context("the API key")?;
             value.set_sensitive(true);
             Some(value)
         }

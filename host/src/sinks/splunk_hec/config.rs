@@ -1,6 +1,7 @@
 //! `[sinks.<id>]` with `type = "splunk_hec"`.
 
 use super::ack::Acknowledgements;
+use crate::secrets::Secret;
 use crate::sinks::delivery::fields::Fields;
 use crate::sinks::delivery::http::{self, Compression, HttpBatch};
 use crate::tls::ClientTlsConfig;
@@ -23,7 +24,7 @@ pub const DEFAULT_SOURCETYPE: &str = "sluice:agent_event";
 /// compression = "gzip"
 /// acknowledgements = { enabled = true, poll_interval_ms = 500, timeout_secs = 60 }
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SplunkHecConfig {
     /// The HEC's base URI, such as `https://splunk.example:8088`; the sink
@@ -31,7 +32,7 @@ pub struct SplunkHecConfig {
     pub uri: String,
     /// The HEC token, sent as `Authorization: Splunk <token>`. Write it as
     /// `${ENV_VAR}` or `${file:/path}`.
-    pub token: String,
+    pub token: Secret,
     /// `"event"` (the default: JSON envelopes, metadata per event) or
     /// `"raw"` (each event's body as a line, metadata per request).
     #[serde(default)]
@@ -57,26 +58,6 @@ pub struct SplunkHecConfig {
     /// Indexer acknowledgement (off by default).
     #[serde(default)]
     pub acknowledgements: Acknowledgements,
-}
-
-impl std::fmt::Debug for SplunkHecConfig {
-    /// Never the token: a config is printed in errors and logs.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SplunkHecConfig")
-            .field("uri", &self.uri)
-            .field("token", &"***")
-            .field("endpoint", &self.endpoint)
-            .field("index", &self.index)
-            .field("sourcetype", &self.sourcetype)
-            .field("source", &self.source)
-            .field("host", &self.host)
-            .field("compression", &self.compression)
-            .field("batch", &self.batch)
-            .field("tls", &self.tls)
-            .field("request_timeout_secs", &self.request_timeout_secs)
-            .field("acknowledgements", &self.acknowledgements)
-            .finish()
-    }
 }
 
 /// Which HEC endpoint events go to.
@@ -166,9 +147,9 @@ impl SplunkHecConfig {
             }
         }
         http::validate_tls(&format!("{at}.tls"), self.tls.as_ref(), url.as_ref(), errors);
-        if self.token.trim().is_empty() {
+        if self.token.is_blank() {
             errors.push(ConfigError::new(format!("{at}.token"), "is empty"));
-        } else if reqwest::header::HeaderValue::from_str(&format!("Splunk {}", self.token)).is_err() {
+        } else if reqwest::header::HeaderValue::from_str(&format!("Splunk {}", self.token.expose())).is_err() {
             errors.push(ConfigError::new(format!("{at}.token"), "has characters an HTTP header cannot hold"));
         }
         for (key, meta) in self.metadata() {

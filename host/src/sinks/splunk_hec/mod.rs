@@ -55,7 +55,7 @@ fn sender(config: SplunkHecConfig, ctx: &SinkContext, retry: Retry) -> anyhow::R
         .context("preparing the HTTP client")?;
     let base = reqwest::Url::parse(&config.uri).with_context(|| format!("the URI `{}`", config.uri))?;
     let channel = channel_id();
-    let authorization = HeaderValue::from_str(&format!("Splunk {}", config.token)).context("the token")?;
+    let authorization = HeaderValue::from_str(&format!("Splunk {}", config.token.expose())).context("the token")?;
 
     // Fixed metadata is written once; a field's value is read per event.
     let mut paths = vec!["event.id", "time"];

@@ -1,5 +1,6 @@
 //! `[sinks.<id>]` with `type = "webhook"`.
 
+use crate::secrets::Secret;
 use crate::sinks::delivery::http;
 use crate::tls::ClientTlsConfig;
 use crate::validation::ConfigError;
@@ -13,14 +14,14 @@ use std::collections::BTreeMap;
 /// uri = "https://soar.example/hooks/sluice"
 /// secret = "${SOAR_WEBHOOK_SECRET}"
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// Where each event is POSTed: an `http://` or `https://` URI.
     pub uri: String,
     /// The shared secret the receiver checks `X-Sluice-Signature` with (at
     /// least 16 bytes). Write it as `${ENV_VAR}` or `${file:/path}`.
-    pub secret: String,
+    pub secret: Secret,
     /// Headers added to every request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -35,26 +36,13 @@ pub struct WebhookConfig {
 /// guessable.
 pub const MIN_SECRET_BYTES: usize = 16;
 
-impl std::fmt::Debug for WebhookConfig {
-    /// Never the secret: a config is printed in errors and logs.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebhookConfig")
-            .field("uri", &self.uri)
-            .field("secret", &"***")
-            .field("headers", &self.headers.keys().collect::<Vec<_>>())
-            .field("tls", &self.tls)
-            .field("request_timeout_secs", &self.request_timeout_secs)
-            .finish()
-    }
-}
-
 impl WebhookConfig {
     /// Report every problem with these settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         let url = http::validate_uri(&format!("{at}.uri"), &self.uri, errors);
         http::validate_tls(&format!("{at}.tls"), self.tls.as_ref(), url.as_ref(), errors);
         http::validate_headers(&format!("{at}.headers"), &self.headers, errors);
-        if self.secret.len() < MIN_SECRET_BYTES {
+        if self.secret.expose().len() < MIN_SECRET_BYTES {
             errors.push(ConfigError::new(
                 format!("{at}.secret"),
                 format!("must be at least {MIN_SECRET_BYTES} bytes (it keys the HMAC-SHA256 signature)"),

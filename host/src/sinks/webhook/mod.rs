@@ -71,7 +71,7 @@ struct Webhook {
 impl Webhook {
     /// The `X-Sluice-Signature` of `body` sent at `timestamp`.
     fn signature(&self, timestamp: &str, body: &[u8]) -> String {
-        signature(self.config.secret.as_bytes(), timestamp, body)
+        signature(self.config.secret.expose().as_bytes(), timestamp, body)
     }
 
     /// The event's id, else a digest of the body: the same for every attempt.
