@@ -52,7 +52,7 @@ secret = \"bench-secret-of-sixteen-bytes\"" ;;
 }
 
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); N=$n; $(git -C "$here" rev-parse --short HEAD)"
-printf '%-20s %10s %12s\n' sink events events/s
+printf '%-20s %10s %12s %18s %20s\n' sink events events/s "router CPU µs/ev" "receiver CPU µs/ev"
 for sink in "${sinks[@]}"; do
   events=$n
   [ "$sink" = webhook ] && events=$((n / 40))
@@ -74,13 +74,17 @@ $(sink_keys "$sink")
 TOML
   start=$(date +%s.%N)
   "$bin" run --config "$dir/sluice.toml" 2> "$dir/sluice.log" & router=$!
-  while [ "$(cat "$dir/count")" -lt "$events" ]; do
+  while [ "$(cat "$dir/count")" -lt "$events" ]; do  # the receiver replaces the file whole
     kill -0 $router 2>/dev/null || { echo "$sink: the router stopped; see its log:"; tail "$dir/sluice.log"; exit 1; }
     sleep 0.05
   done
   end=$(date +%s.%N)
+  # utime + stime of each, in clock ticks: who was the bottleneck.
+  ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  router_cpu=$(ticks $router) receiver_cpu=$(ticks $receiver) hz=$(getconf CLK_TCK)
   kill $router; wait $router 2>/dev/null || true
   kill $receiver; wait $receiver 2>/dev/null || true
-  printf '%-20s %10d %12.0f\n' "$sink" "$events" "$(echo "$events / ($end - $start)" | bc -l)"
+  printf '%-20s %10d %12.0f %18.1f %20.1f\n' "$sink" "$events" "$(echo "$events / ($end - $start)" | bc -l)" \
+    "$(echo "$router_cpu / $hz * 1000000 / $events" | bc -l)" "$(echo "$receiver_cpu / $hz * 1000000 / $events" | bc -l)"
   port=$((port + 1))
 done
