@@ -14,7 +14,8 @@ use tokio_util::sync::CancellationToken;
 /// sluice routes AI-agent security events: it reads them from files, standard
 /// input or syslog, runs WebAssembly plugins that normalise, redact and format
 /// them (CEF, LEEF, OCSF, JSON), and forwards them to your SIEM (syslog over
-/// UDP, TCP or TLS, or plain TCP lines) and to files without losing any.
+/// UDP, TCP or TLS, Splunk HEC, Elasticsearch, Microsoft Sentinel, any HTTP
+/// endpoint, plain TCP lines), to SOAR webhooks and to files without losing any.
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, after_help = EXAMPLES)]
 struct Cli {
