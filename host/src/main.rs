@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use sluice::api::Api;
 use sluice::config::{Config, DEFAULT_CONFIG};
 use sluice::sinks::ReopenFiles;
 use sluice::topology::Topology;
@@ -279,10 +280,19 @@ fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
         let _entered = runtime.enter();
         signal(SignalKind::hangup()).context("listening for SIGHUP")?
     };
+    // Before the plugins load too: `/health` answers "starting" meanwhile,
+    // and a port in use fails the start at once.
+    let api = match &config.api {
+        Some(api) => Some(runtime.block_on(Api::bind(api))?.spawn_on(runtime.handle())),
+        None => None,
+    };
     let topology = match Topology::build(config) {
         Ok(topology) => topology,
         Err(errors) => return Ok(report_errors(&errors)),
     };
+    if let Some(api) = &api {
+        api.attach(topology.metrics(), topology.readiness());
+    }
     let reopen = topology.reopen_files();
     let result = runtime.block_on(async {
         let shutdown = CancellationToken::new();
