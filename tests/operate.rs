@@ -207,3 +207,64 @@ fn health_never_says_ready_when_a_source_cannot_listen() {
     assert!(starting > 0, "the API answered 503 while the plugins loaded");
     drop(held);
 }
+
+/// A stdin → stdout pipeline run to the end of its input, with these flags
+/// and environment: its standard error.
+fn run_logging(scratch: &Scratch, flags: &[&str], env: &[(&str, &str)]) -> String {
+    let config = format!(
+        "data_dir = \"{}\"\n[sources.in]\ntype = \"stdin\"\n[sinks.out]\ntype = \"stdout\"\ninputs = [\"in\"]\n",
+        scratch.path("data").display()
+    );
+    let config = scratch.write("stdin.toml", &config);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command.args(flags).args(["run", "--config"]).arg(&config).env_remove("RUST_LOG").env_remove("SLUICE_LOG");
+    let mut child = command
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"one\ntwo\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+#[test]
+fn log_format_json_writes_one_object_per_line_with_the_fields_beside_the_message() {
+    let scratch = Scratch::new();
+    let stderr = run_logging(&scratch, &["--log-format", "json"], &[]);
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|err| panic!("not JSON ({err}): {line}")))
+        .collect();
+    let counts = lines
+        .iter()
+        .find(|line| line["message"] == "final counts" && line["component"] == "out")
+        .unwrap_or_else(|| panic!("no final counts of `out` in\n{stderr}"));
+    assert_eq!(counts["level"], "INFO");
+    assert_eq!(counts["sent"], 2, "{counts}");
+    assert!(counts["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "{counts}");
+}
+
+#[test]
+fn log_level_and_sluice_log_choose_what_is_logged() {
+    let scratch = Scratch::new();
+    let info = run_logging(&scratch, &[], &[]);
+    assert!(info.contains("final counts"), "info is the default:\n{info}");
+    let warn = run_logging(&scratch, &["--log-level", "warn"], &[]);
+    assert!(!warn.contains("final counts"), "{warn}");
+    let from_env = run_logging(&scratch, &[], &[("SLUICE_LOG", "warn")]);
+    assert!(!from_env.contains("final counts"), "{from_env}");
+    let flag_wins = run_logging(&scratch, &["--log-level", "info"], &[("SLUICE_LOG", "warn")]);
+    assert!(flag_wins.contains("final counts"), "{flag_wins}");
+
+    let refused = support::sluice(&["--log-level", "info,=x[", "validate"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("invalid value 'info,=x[' for '--log-level"));
+    let output = Command::new(env!("CARGO_BIN_EXE_sluice")).arg("validate").env("SLUICE_LOG", "=x[").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("SLUICE_LOG: `=x[` is not a log filter"));
+}
