@@ -257,3 +257,26 @@ mod tests {
         assert!(text.contains("component=\"odd\\\"id\\\\\""), "{text}");
     }
 }
+
+#[cfg(test)]
+mod documented {
+    use super::*;
+    use crate::internal_events::{HttpRequest, InternalEvent};
+
+    #[test]
+    fn every_metric_name_is_in_docs_operations_md() {
+        let metrics = Metrics::default();
+        for (id, kind) in [("s", ComponentKind::Source), ("t", ComponentKind::Transform), ("k", ComponentKind::Sink)] {
+            metrics.register(id, kind, "x");
+        }
+        HttpRequest { destination: "x", status: Some(200), latency: std::time::Duration::ZERO }
+            .emit(&metrics.component("k"));
+        let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/operations.md")).unwrap();
+        let scrape = encode(&metrics);
+        let names: Vec<&str> = scrape.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.split(' ').next()).collect();
+        assert_eq!(names.len(), 12, "{names:?}");
+        for name in names {
+            assert!(docs.contains(&format!("| `{name}` |")), "docs/operations.md does not list {name}");
+        }
+    }
+}
