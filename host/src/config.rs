@@ -5,6 +5,7 @@
 //! runtime (a plugin file that fails to load, an `configure` that refuses its
 //! config) happen when the topology is built, with the same error type.
 
+use crate::api::ApiConfig;
 use crate::secrets::Secrets;
 use crate::sinks::SinkConfig;
 use crate::sinks::buffer::BufferConfig;
@@ -130,12 +131,14 @@ pub struct Config {
     pub transforms: BTreeMap<String, Transform>,
     pub sinks: BTreeMap<String, Sink>,
     pub dead_letter: DeadLetterConfig,
+    /// The operator's HTTP API (`/metrics`, `/health`): off without `[api]`.
+    pub api: Option<ApiConfig>,
     /// What the `${…}` references resolved to, to keep out of what is printed.
     pub secrets: Secrets,
 }
 
 const TOP_LEVEL: &[&str] =
-    &["data_dir", "shutdown_timeout_ms", "plugins", "batch", "sources", "transforms", "sinks", "dead_letter"];
+    &["data_dir", "shutdown_timeout_ms", "plugins", "batch", "sources", "transforms", "sinks", "dead_letter", "api"];
 
 impl Config {
     /// Read and check a config file.
@@ -175,6 +178,7 @@ impl Config {
         let plugins = field::<PluginsConfig>(&table, "plugins", &mut errors).unwrap_or_default();
         let batch = field::<BatchConfig>(&table, "batch", &mut errors).unwrap_or_default();
         let dead_letter = field::<DeadLetterConfig>(&table, "dead_letter", &mut errors).unwrap_or_default();
+        let api = field::<ApiConfig>(&table, "api", &mut errors);
         if batch.max_events == 0 {
             errors.push(ConfigError::new("batch.max_events", "must be at least 1"));
         }
@@ -196,8 +200,18 @@ impl Config {
             value.try_into::<SinkConfig>().map(|kind| Sink { inputs, buffer, kind })
         });
 
-        let config =
-            Config { data_dir, shutdown_timeout, plugins, batch, sources, transforms, sinks, dead_letter, secrets };
+        let config = Config {
+            data_dir,
+            shutdown_timeout,
+            plugins,
+            batch,
+            sources,
+            transforms,
+            sinks,
+            dead_letter,
+            api,
+            secrets,
+        };
         config.check(&Declared::from(&table), &mut errors);
         // A check may quote a value, and a value may be a secret.
         config.secrets.scrub_errors(&mut errors);
@@ -282,6 +296,9 @@ impl Config {
         }
         for (id, sink) in &self.sinks {
             sink.kind.validate(&format!("sinks.{id}"), errors);
+        }
+        if let Some(api) = &self.api {
+            api.validate(errors);
         }
         check_writable_dir(&self.data_dir, "data_dir", errors);
         if self.plugins.max_bytes == 0 {

@@ -20,6 +20,10 @@
 use crate::ack::Finaliser;
 use crate::event::{Batch, Event};
 use crate::file_identity::FileId;
+use crate::internal_events::{
+    ComponentError, EventsDeadLettered, EventsDroppedUnderPressure, EventsReceived, EventsSent, InternalEvent,
+    PeerEventsDeadLettered,
+};
 use crate::metrics::ComponentMetrics;
 use anyhow::Context;
 use serde::Serialize;
@@ -95,7 +99,7 @@ impl DeadLetter {
         }
         // One log line per rejected batch, not per event: a quarantined plugin
         // at full rate must not turn the router's log into the hot path.
-        component.dead_lettered(records.len(), &records[0].1);
+        EventsDeadLettered { count: records.len(), reason: &records[0].1 }.emit(component);
         Some(Rejected { component: component.id().into(), kind: Kind::Evidence, records, finaliser })
     }
 
@@ -105,7 +109,7 @@ impl DeadLetter {
     /// the record is dropped and counted, so a flood of bad frames cannot
     /// stall the source.
     pub fn send_parse_errors(&self, component: &ComponentMetrics, sample: Event, reason: String, count: u64) {
-        component.dead_lettered_limited("bad frames", count, &reason);
+        PeerEventsDeadLettered { kind: "bad frames", count, reason: &reason }.emit(component);
         let rejected = Rejected {
             component: component.id().into(),
             kind: Kind::ParseErrors { count },
@@ -126,7 +130,11 @@ impl DeadLetter {
         if let Some(finaliser) = &unsent.finaliser {
             finaliser.fail();
         }
-        self.metrics.error("the dead-letter output has stopped; the events stay unacknowledged", &"writer gone");
+        ComponentError {
+            what: "the dead-letter output has stopped; the events stay unacknowledged",
+            error: &"writer gone",
+        }
+        .emit(&self.metrics);
     }
 
     /// Send records from async code; they share `from`'s acknowledgement.
@@ -175,11 +183,12 @@ impl DeadLetter {
 /// A record of bad frames was dropped: counted on the dead-letter output.
 fn dropped_parse_errors(metrics: &ComponentMetrics, rejected: &Rejected, why: &str) {
     let Kind::ParseErrors { count } = rejected.kind else { unreachable!("only records of bad frames are dropped") };
-    metrics.dropped_limited(
-        "records of bad frames",
-        rejected.records.len() as u64,
-        &format!("a dead-letter record of {count} bad frames from `{}` was dropped: {why}", rejected.component),
-    );
+    EventsDroppedUnderPressure {
+        kind: "records of bad frames",
+        count: rejected.records.len() as u64,
+        what: &format!("a dead-letter record of {count} bad frames from `{}` was dropped: {why}", rejected.component),
+    }
+    .emit(metrics);
 }
 
 #[derive(Serialize)]
@@ -268,7 +277,7 @@ pub async fn run_writer(
             buf.push_str(&render_record(&time, &rejected.component, reason, count, event));
             buf.push('\n');
         }
-        metrics.received(rejected.records.len());
+        EventsReceived { count: rejected.records.len() }.emit(&metrics);
         let room = match rejected.kind {
             Kind::ParseErrors { .. } => writer.make_room(buf.len() as u64).await,
             Kind::Evidence => writer.wait_for_room(buf.len() as u64).await,
@@ -282,12 +291,16 @@ pub async fn run_writer(
             Err(err) => Err(err),
         };
         match written {
-            Ok(()) => metrics.sent(rejected.records.len()),
+            Ok(()) => EventsSent { count: rejected.records.len() }.emit(&metrics),
             Err(err) => {
                 if let Some(finaliser) = &rejected.finaliser {
                     finaliser.fail();
                 }
-                metrics.error(&format!("writing the dead-letter file {}", writer.settings.path.display()), &err);
+                ComponentError {
+                    what: &format!("writing the dead-letter file {}", writer.settings.path.display()),
+                    error: &err,
+                }
+                .emit(&metrics);
             }
         }
     }

@@ -31,6 +31,9 @@ pub fn config(count: u64, out_dir: &Path) -> anyhow::Result<Config> {
     normalise.inputs = vec!["demo".to_owned()];
     config.transforms.retain(|id, _| id == "normalise" || id == "redact");
     config.sinks.clear();
+    // A one-shot run: it must not take the API port from a router running
+    // beside it (the default pipeline's `[api]`).
+    config.api = None;
     for (plugin, _) in FORMATS {
         let wasm = WasmConfig {
             plugin: (*plugin).to_owned(),
@@ -74,5 +77,9 @@ mod tests {
         }
         assert_eq!(config.transforms["normalise"].inputs, ["demo"]);
         assert_eq!(config.transforms["redact"].inputs, ["normalise"]);
+        // The default pipeline serves the API; the demo must not, or it
+        // would fail beside a running router.
+        assert!(Config::parse(DEFAULT_CONFIG).unwrap().api.is_some());
+        assert_eq!(config.api, None);
     }
 }

@@ -8,6 +8,7 @@
 //! flows through it, [`plugins`] is the WebAssembly runtime.
 
 pub mod ack;
+pub mod api;
 pub mod buffer;
 pub mod config;
 pub mod dead_letter;
@@ -15,6 +16,7 @@ pub mod demo;
 pub mod event;
 pub mod fanout;
 pub mod file_identity;
+pub mod internal_events;
 pub mod log_limit;
 pub mod metrics;
 pub mod plugins;

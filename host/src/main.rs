@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use sluice::api::Api;
 use sluice::config::{Config, DEFAULT_CONFIG};
 use sluice::sinks::ReopenFiles;
 use sluice::topology::Topology;
@@ -19,13 +20,35 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, after_help = EXAMPLES)]
 struct Cli {
-    /// Log filter for sluice's own log on stderr (e.g. `info`, `sluice=debug`);
-    /// RUST_LOG is used when this is not given.
-    #[arg(long, global = true, value_name = "FILTER")]
-    log: Option<String>,
+    /// What sluice logs about itself on stderr: a level (`error`, `warn`,
+    /// `info`, `debug`, `trace`) or per-module directives, as in
+    /// `info,sluice::sinks=debug`. Without it, SLUICE_LOG, then RUST_LOG,
+    /// then `info`.
+    #[arg(long, global = true, alias = "log", value_name = "LEVEL", value_parser = parse_log_filter)]
+    log_level: Option<String>,
+
+    /// How sluice's own log lines are written on stderr: `text` for people,
+    /// `json` (one object per line, fields at the top level) for a log
+    /// collector such as journald, Loki or sluice itself.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A log filter clap can refuse before anything runs.
+fn parse_log_filter(text: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(text)
+        .map(|_| text.to_owned())
+        .map_err(|err| format!("{err} (try a level such as `info`, or `info,sluice::sinks=debug`)"))
 }
 
 const EXAMPLES: &str = "\
@@ -36,17 +59,26 @@ Examples:
   sluice run --config sluice.toml     run your own pipeline
   sluice validate --config sluice.toml
   sluice plugin check my-plugin.wasm --config '{\"stage\":\"x\"}'   try a plugin before deploying it
-  sluice run --print-default-config > sluice.toml   start a config from the default";
+  sluice run --print-default-config > sluice.toml   start a config from the default
+  sluice run --log-format json --log-level warn    log for a collector, warnings and errors only
+  curl -s 127.0.0.1:8686/metrics      the default pipeline's counters, for Prometheus
+  curl -s 127.0.0.1:8686/health       {\"status\":\"ok\"} once every source listens
+
+Environment:
+  SLUICE_LOG    the log filter when --log-level is not given (RUST_LOG after it)";
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a pipeline until interrupted (Ctrl-C or SIGTERM stop it cleanly),
     /// or until all its sources end. SIGHUP reopens the files sinks write
-    /// to (after logrotate moved them).
+    /// to (after logrotate moved them). With an `[api]` table it serves
+    /// GET /metrics (Prometheus) and GET /health (200 once every source
+    /// listens, 503 before and while stopping).
     Run {
         /// The TOML config; without it the embedded default pipeline runs:
         /// tail ./agent-logs/*.jsonl and listen for syslog on 127.0.0.1:5514
-        /// (TCP and UDP) → agent-event → redact → cef → stdout.
+        /// (TCP and UDP) → agent-event → redact → cef → stdout, with the API
+        /// on 127.0.0.1:8686.
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
         /// Print the embedded default config and exit.
@@ -144,7 +176,10 @@ enum PluginCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log.as_deref());
+    if let Err(err) = init_logging(cli.log_level.as_deref(), cli.log_format) {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(2);
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err(err) => {
@@ -154,18 +189,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(filter: Option<&str>) {
-    let filter = match filter {
-        Some(f) => tracing_subscriber::EnvFilter::new(f),
-        None => tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+/// sluice's own log on stderr: the filter from `--log-level`, SLUICE_LOG,
+/// RUST_LOG or `info`, in that order, written as text or JSON lines.
+fn init_logging(level: Option<&str>, format: LogFormat) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let (directives, from) = match level {
+        Some(level) => (level.to_owned(), "--log-level"),
+        None => match (std::env::var("SLUICE_LOG"), std::env::var("RUST_LOG")) {
+            (Ok(filter), _) => (filter, "SLUICE_LOG"),
+            (_, Ok(filter)) => (filter, "RUST_LOG"),
+            _ => ("info".to_owned(), "the default"),
+        },
     };
+    let filter =
+        EnvFilter::try_new(&directives).with_context(|| format!("{from}: `{directives}` is not a log filter"))?;
     use std::io::IsTerminal;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        // Fields beside the message, not nested: what collectors index.
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).init(),
+    }
+    Ok(())
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -280,10 +325,19 @@ fn run_pipeline(config: Config) -> anyhow::Result<ExitCode> {
         let _entered = runtime.enter();
         signal(SignalKind::hangup()).context("listening for SIGHUP")?
     };
+    // Before the plugins load too: `/health` answers "starting" meanwhile,
+    // and a port in use fails the start at once.
+    let api = match &config.api {
+        Some(api) => Some(runtime.block_on(Api::bind(api))?.spawn_on(runtime.handle())),
+        None => None,
+    };
     let topology = match Topology::build(config) {
         Ok(topology) => topology,
         Err(errors) => return Ok(report_errors(&errors)),
     };
+    if let Some(api) = &api {
+        api.attach(topology.metrics(), topology.readiness());
+    }
     let reopen = topology.reopen_files();
     let result = runtime.block_on(async {
         let shutdown = CancellationToken::new();

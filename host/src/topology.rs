@@ -10,11 +10,13 @@
 //! stage drains and ends when its inputs close, sinks write the last batch,
 //! and acknowledgements travel back so sources save their final position.
 
+use crate::api::readiness::{Phase, Readiness};
 use crate::config::Config;
 use crate::dead_letter::{self, DeadLetter, Rejected};
 use crate::event::Batch;
 use crate::fanout::Fanout;
-use crate::metrics::{Counts, Metrics};
+use crate::internal_events::{ComponentError, InternalEvent};
+use crate::metrics::{ComponentKind, Counts, Metrics};
 use crate::plugins::reload::Reloader;
 use crate::plugins::state::StateStore;
 use crate::plugins::{Grants, Registry, Runtime};
@@ -53,6 +55,8 @@ pub struct Topology {
     dead_letter_rx: mpsc::Receiver<Rejected>,
     /// Asks the sinks that write files to open them again.
     reopen: ReopenFiles,
+    /// What `/health` says: ready once every source listens.
+    readiness: Readiness,
 }
 
 /// What a finished run did, per component.
@@ -85,6 +89,17 @@ impl Topology {
 
     fn build_with(config: Config, purpose: Purpose) -> Result<Topology, ConfigErrors> {
         let metrics = Metrics::default();
+        // Labelled for `/metrics` before anything counts.
+        for (id, source) in &config.sources {
+            metrics.register(id, ComponentKind::Source, source.type_name());
+        }
+        for (id, transform) in &config.transforms {
+            metrics.register(id, ComponentKind::Transform, transform.kind.type_name());
+        }
+        for (id, sink) in &config.sinks {
+            metrics.register(id, ComponentKind::Sink, sink.kind.type_name());
+        }
+        metrics.register(DEAD_LETTER_ID, ComponentKind::DeadLetter, "file");
         let (dead_letter, dead_letter_rx) = DeadLetter::channel(metrics.component(DEAD_LETTER_ID));
         let mut errors = Vec::new();
         let mut transforms = BTreeMap::new();
@@ -169,6 +184,7 @@ impl Topology {
             dead_letter,
             dead_letter_rx,
             reopen: ReopenFiles::new(),
+            readiness: Readiness::default(),
         })
     }
 
@@ -183,10 +199,16 @@ impl Topology {
         self.metrics.clone()
     }
 
+    /// Whether the running topology is ready for traffic (for `/health`).
+    pub fn readiness(&self) -> Readiness {
+        self.readiness.clone()
+    }
+
     /// What the machine says about the config now (a listen address in use),
     /// for `sluice validate` to warn about.
     pub fn warnings(&self) -> Vec<String> {
-        self.config.sources.iter().flat_map(|(id, source)| source.warnings(&format!("sources.{id}"))).collect()
+        let sources = self.config.sources.iter().flat_map(|(id, source)| source.warnings(&format!("sources.{id}")));
+        sources.chain(self.config.api.iter().flat_map(|api| api.warnings())).collect()
     }
 
     /// A readable outline of the graph, for `sluice validate`.
@@ -216,7 +238,16 @@ impl Topology {
     /// event has reached its sinks or the dead-letter output.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<Report> {
         let Topology {
-            config, mut transforms, registry, reloader, metrics, dead_letter, dead_letter_rx, reopen, ..
+            config,
+            mut transforms,
+            registry,
+            reloader,
+            metrics,
+            dead_letter,
+            dead_letter_rx,
+            reopen,
+            readiness,
+            ..
         } = self;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data_dir {}", config.data_dir.display()))?;
@@ -294,7 +325,7 @@ impl Topology {
             let m = metrics.component(id);
             sinks.push(tokio::spawn(async move {
                 if let Err(err) = kind.run(ctx).await {
-                    m.error("sink stopped", &format!("{err:#}"));
+                    ComponentError { what: "sink stopped", error: &format!("{err:#}") }.emit(&m);
                 }
             }));
         }
@@ -311,7 +342,8 @@ impl Topology {
                     if built.len() == 1 {
                         built.pop().expect("one worker").run(input, out);
                     } else if let Err(err) = workers::run(built, spread, input, out, component.clone()) {
-                        component.error("the transform's workers could not start", &format!("{err:#}"));
+                        ComponentError { what: "the transform's workers could not start", error: &format!("{err:#}") }
+                            .emit(&component);
                     }
                 })
                 .with_context(|| format!("starting the worker thread of transform {id}"))?;
@@ -328,7 +360,7 @@ impl Topology {
             let m = metrics.component(id);
             sources.push(tokio::spawn(async move {
                 if let Err(err) = source.serve().await {
-                    m.error("source stopped", &format!("{err:#}"));
+                    ComponentError { what: "source stopped", error: &format!("{err:#}") }.emit(&m);
                 }
             }));
         }
@@ -336,10 +368,23 @@ impl Topology {
         // producers have.
         drop(senders);
         drop(dead_letter);
+        // Every source listens (each bound its socket in `start`) and every
+        // plugin was loaded when the topology was built.
+        readiness.set(Phase::Ready);
+        let stopping = {
+            let (readiness, shutdown) = (readiness.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                readiness.set(Phase::Stopping);
+            })
+        };
 
         for source in sources {
             source.await.context("a source task panicked")?;
         }
+        // Every source has ended (a stop, or finite inputs): no longer ready.
+        readiness.set(Phase::Stopping);
+        stopping.abort();
         tokio::task::spawn_blocking(move || {
             for worker in workers {
                 if worker.join().is_err() {

@@ -121,6 +121,11 @@ impl Router {
         signal(self.child.id(), name);
     }
 
+    /// Its exit status if it has exited.
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
     /// Wait for it to exit by itself; panics after `timeout`.
     pub fn wait(mut self, timeout: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + timeout;

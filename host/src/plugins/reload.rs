@@ -18,6 +18,7 @@ use super::cache;
 use super::file::ReadError;
 use super::registry::Registry;
 use super::runtime::{Limits, Plugin};
+use crate::internal_events::{InternalEvent, PluginReloadRejected, PluginReloaded};
 use crate::metrics::ComponentMetrics;
 use anyhow::Context;
 use notify::{RecursiveMode, Watcher};
@@ -137,7 +138,7 @@ impl Reloader {
             Err(err @ (ReadError::Refused(_) | ReadError::Io(_))) => {
                 let reason = format!("reading {}: {err}", path.display());
                 for subscriber in subscribers {
-                    subscriber.metrics.reload_rejected(&stem, &reason);
+                    PluginReloadRejected { plugin: &stem, reason: &reason }.emit(&subscriber.metrics);
                 }
                 return true;
             }
@@ -151,7 +152,7 @@ impl Reloader {
             Ok(plugin) => plugin,
             Err(err) => {
                 for subscriber in subscribers {
-                    subscriber.metrics.reload_rejected(&stem, &format!("{err:#}"));
+                    PluginReloadRejected { plugin: &stem, reason: &format!("{err:#}") }.emit(&subscriber.metrics);
                 }
                 return true;
             }
@@ -160,9 +161,11 @@ impl Reloader {
             match plugin.instantiate(subscriber.metrics.id(), &subscriber.config_json, subscriber.limits) {
                 Ok(_) => {
                     subscriber.updates.send_replace(plugin.clone());
-                    subscriber.metrics.reloaded(&stem, &digest);
+                    PluginReloaded { plugin: &stem, sha256: &digest }.emit(&subscriber.metrics);
                 }
-                Err(err) => subscriber.metrics.reload_rejected(&stem, &format!("{err:#}")),
+                Err(err) => {
+                    PluginReloadRejected { plugin: &stem, reason: &format!("{err:#}") }.emit(&subscriber.metrics)
+                }
             }
         }
         true

@@ -21,6 +21,7 @@ use super::delivery::retry::{Backoff, Retry};
 use crate::ack::{BatchStatus, Finaliser};
 use crate::buffer::{self, Fsync, RecordId, TryAppendError};
 use crate::event::{Batch, Event};
+use crate::internal_events::{ComponentError, EventsDropped, InternalEvent};
 use crate::metrics::ComponentMetrics;
 use crate::validation::ConfigError;
 use anyhow::Context;
@@ -143,7 +144,7 @@ pub async fn start(
                 .await
                 .with_context(|| format!("opening the disk buffer in {}", dir.display()))?;
             if !recovery.is_clean() {
-                metrics.error("recovering the disk buffer", &format!("{recovery:?}"));
+                ComponentError { what: "recovering the disk buffer", error: &format!("{recovery:?}") }.emit(&metrics);
             }
             if recovery.pending_records > 0 {
                 tracing::info!(
@@ -199,7 +200,7 @@ async fn memory(
                     batch.fail();
                 }
             }
-            None => metrics.dropped(batch.len()),
+            None => EventsDropped { count: batch.len() }.emit(&metrics),
         }
     }
     drop(queue_tx);
@@ -288,7 +289,7 @@ async fn append(
                 WhenFull::DropNewest => match writer.try_append(chunk).await {
                     Ok(_) => Ok(()),
                     Err(TryAppendError::Full(_)) => {
-                        metrics.dropped(count);
+                        EventsDropped { count }.emit(&metrics);
                         continue;
                     }
                     Err(TryAppendError::Failed(err)) => Err(err),
@@ -297,7 +298,7 @@ async fn append(
             if let Err(err) = appended {
                 // Not buffered: the source must not count it as delivered.
                 batch.fail();
-                metrics.error("appending to the disk buffer", &format!("{err:#}"));
+                ComponentError { what: "appending to the disk buffer", error: &format!("{err:#}") }.emit(&metrics);
             }
         }
     }
@@ -328,7 +329,7 @@ async fn deliver(
                 Ok((_, records)) if records.is_empty() => break,
                 Ok(read) => read,
                 Err(err) => {
-                    metrics.error("reading the disk buffer", &format!("{err:#}"));
+                    ComponentError { what: "reading the disk buffer", error: &format!("{err:#}") }.emit(&metrics);
                     break;
                 }
             };
@@ -349,7 +350,10 @@ async fn deliver(
                     Ok(event) => events.push(event),
                     // The checksum matched, so this is a bug or a version
                     // skew, not damage; counted rather than stalling.
-                    Err(err) => metrics.error(&format!("decoding buffered event {id:?}"), &format!("{err:#}")),
+                    Err(err) => {
+                        ComponentError { what: &format!("decoding buffered event {id:?}"), error: &format!("{err:#}") }
+                            .emit(&metrics)
+                    }
                 }
             }
             let (finaliser, status) = Finaliser::new();
@@ -393,12 +397,16 @@ fn acknowledge(
                     acker.ack(last).await
                 }
                 Ok(BatchStatus::Failed) | Err(_) => {
-                    metrics.error("delivering from the disk buffer", &"the sink failed a batch; sending it again");
+                    ComponentError {
+                        what: "delivering from the disk buffer",
+                        error: &"the sink failed a batch; sending it again",
+                    }
+                    .emit(&metrics);
                     acker.rewind().await
                 }
             };
             if let Err(err) = result {
-                metrics.error("acknowledging in the disk buffer", &format!("{err:#}"));
+                ComponentError { what: "acknowledging in the disk buffer", error: &format!("{err:#}") }.emit(&metrics);
                 return;
             }
         }

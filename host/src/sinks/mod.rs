@@ -22,6 +22,7 @@ pub mod webhook;
 
 use crate::dead_letter::DeadLetter;
 use crate::event::Batch;
+use crate::internal_events::{ComponentError, EventsReceived, EventsSent, InternalEvent};
 use crate::metrics::ComponentMetrics;
 use crate::validation::ConfigError;
 use serde::Deserialize;
@@ -176,7 +177,7 @@ pub async fn write_lines<O: LineOutput>(mut ctx: SinkContext, out: &mut O, what:
                 None => break,
             },
         };
-        ctx.metrics.received(batch.len());
+        EventsReceived { count: batch.len() }.emit(&ctx.metrics);
         buf.clear();
         for event in &batch.events {
             line::push_body(event, &mut buf);
@@ -184,10 +185,10 @@ pub async fn write_lines<O: LineOutput>(mut ctx: SinkContext, out: &mut O, what:
         // Handed to the OS before the batch is let go: a crash of sluice loses
         // nothing acknowledged; surviving power loss is the disk buffer's job.
         match out.write_batch(&buf).await {
-            Ok(()) => ctx.metrics.sent(batch.len()),
+            Ok(()) => EventsSent { count: batch.len() }.emit(&ctx.metrics),
             Err(err) => {
                 batch.fail();
-                ctx.metrics.error(&format!("writing to {what}"), &err);
+                ComponentError { what: &format!("writing to {what}"), error: &err }.emit(&ctx.metrics);
             }
         }
     }

@@ -19,6 +19,7 @@ use super::malformed::{Malformed, Runs};
 use super::window::{Settled, Window};
 use crate::ack::BatchStatus;
 use crate::event::Event;
+use crate::internal_events::{ComponentError, EventsReceived, EventsSent, InternalEvent};
 use crate::metrics::ComponentMetrics;
 use std::future::Future;
 use std::time::Duration;
@@ -76,8 +77,11 @@ pub trait Reader: Send {
     /// `end`. Input that cannot be read again can only report it.
     fn fail(&mut self, end: Self::Position, events: usize, metrics: &ComponentMetrics) {
         let _ = end;
-        metrics
-            .error("delivering events read from a stream", &format!("{events} events were not accepted by every sink"));
+        ComponentError {
+            what: "delivering events read from a stream",
+            error: &format!("{events} events were not accepted by every sink"),
+        }
+        .emit(metrics);
     }
 
     /// The reading is over and the acknowledgements are in: keep the
@@ -130,7 +134,7 @@ impl<P: Send> Driver<P> {
                     }
                     Next::Rejected { event, reason, end } => {
                         self.runs.report();
-                        self.ctx.metrics.received(1);
+                        EventsReceived { count: 1 }.emit(&self.ctx.metrics);
                         let acknowledgement = Some(self.batcher.share(end));
                         self.ctx.dead_letter.send_record(&self.ctx.metrics, event, reason, acknowledgement).await;
                     }
@@ -149,11 +153,11 @@ impl<P: Send> Driver<P> {
         self.runs.report();
         let Some(Cut { batch, fate, end }) = self.batcher.cut() else { return Ok(()) };
         let events = batch.len();
-        self.ctx.metrics.received(events);
+        EventsReceived { count: events }.emit(&self.ctx.metrics);
         if self.ctx.out.send(batch).await.is_err() {
             anyhow::bail!("no component reads from source {} any more", self.ctx.id);
         }
-        self.ctx.metrics.sent(events);
+        EventsSent { count: events }.emit(&self.ctx.metrics);
         self.window.push(end, events, fate);
         while let Some(settled) = self.window.try_oldest() {
             settle(reader, settled, &self.ctx.metrics);

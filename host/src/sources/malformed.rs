@@ -13,6 +13,7 @@ use super::decoding::Decoding;
 use super::{Origin, SourceContext, message_event};
 use crate::dead_letter::DeadLetter;
 use crate::event::Event;
+use crate::internal_events::{EventsReceived, InternalEvent};
 use crate::metrics::ComponentMetrics;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,7 +73,7 @@ impl Runs {
 
     /// Count `malformed`; the first of a run is kept as its sample.
     pub fn add(&mut self, malformed: Malformed<'_>) {
-        self.metrics.received(1);
+        EventsReceived { count: 1 }.emit(&self.metrics);
         match &mut self.run {
             Some(run) if run.peer == malformed.peer => {
                 run.count += 1;

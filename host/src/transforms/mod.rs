@@ -22,6 +22,13 @@ pub enum TransformConfig {
 pub const TYPES: &[&str] = &["wasm"];
 
 impl TransformConfig {
+    /// The `type = "…"` of this transform.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TransformConfig::Wasm(_) => "wasm",
+        }
+    }
+
     /// Report every problem with this transform's settings.
     pub fn validate(&self, at: &str, errors: &mut Vec<ConfigError>) {
         match self {

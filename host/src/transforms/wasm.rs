@@ -14,6 +14,9 @@ use super::workers::Spread;
 use crate::dead_letter::DeadLetter;
 use crate::event::{Batch, Event};
 use crate::fanout::Fanout;
+use crate::internal_events::{
+    ComponentError, EventsDropped, EventsReceived, EventsSent, InternalEvent, PluginCallRetried, PluginReloadRejected,
+};
 use crate::metrics::ComponentMetrics;
 use crate::plugins::edits;
 use crate::plugins::slots::Slots;
@@ -220,7 +223,7 @@ impl WasmTransform {
                 tracing::info!(component = %self.metrics.id(), sha256 = self.plugin.digest(), pause_us,
                     "new plugin version swapped in between two batches");
             }
-            Err(err) => self.metrics.reload_rejected(plugin.name(), &format!("{err:#}")),
+            Err(err) => PluginReloadRejected { plugin: plugin.name(), reason: &format!("{err:#}") }.emit(&self.metrics),
         }
     }
 
@@ -237,7 +240,11 @@ impl WasmTransform {
             let batch = self.process_next(batch);
             let n = batch.len();
             if out.blocking_send(batch).is_err() {
-                self.metrics.error("every consumer has stopped; failing what is still queued", &"consumers gone");
+                ComponentError {
+                    what: "every consumer has stopped; failing what is still queued",
+                    error: &"consumers gone",
+                }
+                .emit(&self.metrics);
                 input.close();
                 while let Ok(batch) = input.try_recv() {
                     if let Some(finaliser) = batch.finaliser() {
@@ -246,13 +253,13 @@ impl WasmTransform {
                 }
                 return;
             }
-            self.metrics.sent(n);
+            EventsSent { count: n }.emit(&self.metrics);
         }
     }
 
     /// Run one batch through the plugin; returns what goes on.
     pub fn process(&mut self, mut batch: Batch) -> Batch {
-        self.metrics.received(batch.len());
+        EventsReceived { count: batch.len() }.emit(&self.metrics);
         let mut events = std::mem::take(&mut batch.events);
         let mut texts: Vec<String> = events.iter_mut().map(Event::take_json).collect();
         let result = match &self.quarantine {
@@ -297,11 +304,14 @@ impl WasmTransform {
                 Applied::Invalid(reason) => failed.push((event, reason)),
             }
         }
-        self.metrics.dropped(dropped);
+        EventsDropped { count: dropped }.emit(&self.metrics);
         self.dead_letter.blocking_send(&self.metrics, &batch, failed);
         if let Err(err) = self.grants.state.flush() {
-            self.metrics
-                .error("writing the plugin's state failed; its changes are kept in memory", &format!("{err:#}"));
+            ComponentError {
+                what: "writing the plugin's state failed; its changes are kept in memory",
+                error: &format!("{err:#}"),
+            }
+            .emit(&self.metrics);
         }
         batch.events = kept;
         batch
@@ -316,21 +326,26 @@ impl WasmTransform {
         if let Err(failure) = &result
             && failure.overran_deadline()
         {
-            self.metrics.retried(failure);
+            PluginCallRetried { reason: failure }.emit(&self.metrics);
             result = self.attempt(texts);
         }
         match &result {
             Ok(_) => self.failures_in_a_row = 0,
             Err(failure) => {
                 self.failures_in_a_row += 1;
-                self.metrics.error("plugin call failed; batch sent to the dead-letter output", failure);
+                ComponentError { what: "plugin call failed; batch sent to the dead-letter output", error: failure }
+                    .emit(&self.metrics);
                 if self.failures_in_a_row >= self.max_failures {
                     let reason = format!(
                         "plugin `{}` is quarantined after {} failed batches in a row (last: {failure})",
                         self.plugin.name(),
                         self.failures_in_a_row
                     );
-                    self.metrics.error("plugin quarantined; its events go to the dead-letter output", &reason);
+                    ComponentError {
+                        what: "plugin quarantined; its events go to the dead-letter output",
+                        error: &reason,
+                    }
+                    .emit(&self.metrics);
                     self.quarantine = Some(reason);
                 }
             }

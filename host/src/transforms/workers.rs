@@ -28,6 +28,7 @@
 use super::wasm::WasmTransform;
 use crate::event::Batch;
 use crate::fanout::Fanout;
+use crate::internal_events::{ComponentError, EventsSent, InternalEvent};
 use crate::metrics::ComponentMetrics;
 use crate::plugins::Plugin;
 use crate::plugins::slots::Slots;
@@ -219,11 +220,15 @@ fn collect(results: Vec<Receiver<Batch>>, parts: usize, out: Fanout, metrics: Ar
         };
         let n = batch.len();
         if out.blocking_send(batch).is_err() {
-            metrics.error("every consumer has stopped; failing what is still queued", &"consumers gone");
+            ComponentError {
+                what: "every consumer has stopped; failing what is still queued",
+                error: &"consumers gone",
+            }
+            .emit(&metrics);
             // Dropping the receivers makes the workers fail what they hold.
             return;
         }
-        metrics.sent(n);
+        EventsSent { count: n }.emit(&metrics);
     }
 }
 

@@ -22,10 +22,11 @@
 //! - **Compression** (`compression = "gzip"`) and **TLS** (rustls, with the
 //!   `tls` table's CA and client certificate) for every request.
 //! - Each request's status and latency are counted
-//!   ([`ComponentMetrics::http_request`]).
+//!   ([`HttpRequest`](crate::internal_events::HttpRequest)).
 
 use super::retry::{Backoff, Retry, give_up};
 use crate::event::{Batch, Event};
+use crate::internal_events::{EventsReceived, EventsSent, HttpRequest, InternalEvent, PeerError};
 use crate::metrics::ComponentMetrics;
 use crate::secrets::Secret;
 use crate::sinks::SinkContext;
@@ -333,7 +334,7 @@ impl Client {
         }
         .await;
         let status = result.as_ref().ok().map(|reply| reply.status.as_u16());
-        self.metrics.http_request(what, status, started.elapsed());
+        HttpRequest { destination: what, status, latency: started.elapsed() }.emit(&self.metrics);
         // As an anyhow error, `{:#}` shows the chain: "connection refused"
         // is in the source, not in reqwest's own message.
         result.map_err(anyhow::Error::from)
@@ -534,7 +535,7 @@ impl<S: Service> Sender<S> {
         // Every event by its batch and place in it.
         let place: Vec<(usize, usize)> =
             batches.iter().enumerate().flat_map(|(b, batch)| (0..batch.len()).map(move |e| (b, e))).collect();
-        ctx.metrics.received(place.len());
+        EventsReceived { count: place.len() }.emit(&ctx.metrics);
         let mut dead: Vec<Vec<(Event, String)>> = batches.iter().map(|_| Vec::new()).collect();
         let mut delivered = 0;
         let result = {
@@ -552,7 +553,7 @@ impl<S: Service> Sender<S> {
         for (batch, records) in batches.iter().zip(dead) {
             ctx.dead_letter.send(&ctx.metrics, batch, records).await;
         }
-        ctx.metrics.sent(delivered);
+        EventsSent { count: delivered }.emit(&ctx.metrics);
         Ok(())
     }
 
@@ -630,11 +631,12 @@ impl<S: Service> Sender<S> {
                 },
                 Err(err) => (backoff.next_delay(), format!("{err:#}")),
             };
-            ctx.metrics.error_limited(
-                "http retry",
-                &format!("sending to {destination}; retrying in {delay:.1?}"),
-                &why,
-            );
+            PeerError {
+                kind: "http retry",
+                what: &format!("sending to {destination}; retrying in {delay:.1?}"),
+                error: &why,
+            }
+            .emit(&ctx.metrics);
             tokio::time::sleep(delay).await;
         }
     }

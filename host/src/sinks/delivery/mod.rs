@@ -20,6 +20,7 @@ pub(crate) mod stream;
 
 use super::SinkContext;
 use crate::event::Batch;
+use crate::internal_events::{ComponentError, InternalEvent};
 
 /// Fail the batches `held` and every batch still queued, so that their
 /// sources do not count them as delivered, and stop taking more.
@@ -34,8 +35,9 @@ pub(crate) async fn abandon(ctx: &mut SinkContext, held: impl IntoIterator<Item 
         events += batch.len();
         batch.fail();
     }
-    ctx.metrics.error(
-        &format!("gave up on {destination} as the router stops: {events} events were not sent"),
-        &"the destination is unreachable",
-    );
+    ComponentError {
+        what: &format!("gave up on {destination} as the router stops: {events} events were not sent"),
+        error: &"the destination is unreachable",
+    }
+    .emit(&ctx.metrics);
 }

@@ -6,6 +6,7 @@
 use super::abandon;
 use super::retry::{Backoff, Retry, give_up};
 use crate::event::{Batch, Event};
+use crate::internal_events::{ComponentError, EventsReceived, EventsSent, InternalEvent};
 use crate::sinks::SinkContext;
 use crate::syslog::Mode;
 use crate::tls::ClientTlsConfig;
@@ -186,14 +187,14 @@ pub(crate) async fn deliver_with(
     let mut connection = None;
     let mut out = Encoded::default();
     while let Some(batch) = ctx.input.recv().await {
-        ctx.metrics.received(batch.len());
+        EventsReceived { count: batch.len() }.emit(&ctx.metrics);
         let rejected = encode(&batch, &mut out);
         ctx.dead_letter.send(&ctx.metrics, &batch, rejected).await;
         if out.events == 0 {
             continue;
         }
         if send_with_retries(&ctx, destination, &mut connection, &out, retry).await {
-            ctx.metrics.sent(out.events);
+            EventsSent { count: out.events }.emit(&ctx.metrics);
         } else {
             abandon(&mut ctx, [batch], destination.address()).await;
             return Ok(());
@@ -226,8 +227,11 @@ async fn send_with_retries(
         // next attempt: part of the batch may have gone, the rest may not.
         *connection = None;
         let delay = backoff.next_delay();
-        ctx.metrics
-            .error(&format!("sending to {}; retrying in {delay:.1?}", destination.address()), &format!("{err:#}"));
+        ComponentError {
+            what: &format!("sending to {}; retrying in {delay:.1?}", destination.address()),
+            error: &format!("{err:#}"),
+        }
+        .emit(&ctx.metrics);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             () = &mut give_up => return false,

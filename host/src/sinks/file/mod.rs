@@ -13,6 +13,7 @@ mod tests;
 
 use super::{LineOutput, SinkContext, write_lines};
 use crate::file_identity::FileId;
+use crate::internal_events::{ComponentError, InternalEvent};
 use crate::metrics::ComponentMetrics;
 use anyhow::Context;
 use config::FileSinkConfig;
@@ -88,7 +89,8 @@ impl LogFile {
                 self.identity = identity;
                 tracing::info!(component = %self.id, path = %self.path.display(), "reopened its file {why}");
             }
-            Err(err) => self.metrics.error(&format!("reopening its file {why}"), &format!("{err:#}")),
+            Err(err) => ComponentError { what: &format!("reopening its file {why}"), error: &format!("{err:#}") }
+                .emit(&self.metrics),
         }
     }
 }
@@ -100,7 +102,8 @@ impl LineOutput for LogFile {
             match self.identity.named_by(&self.path).await {
                 Ok(true) => {}
                 Ok(false) => self.reopen_because("as its path names another file now (moved or deleted)").await,
-                Err(err) => self.metrics.error(&format!("checking {}", self.path.display()), &err),
+                Err(err) => ComponentError { what: &format!("checking {}", self.path.display()), error: &err }
+                    .emit(&self.metrics),
             }
         }
         self.file.write_all(lines).await?;

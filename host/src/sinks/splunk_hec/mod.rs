@@ -20,6 +20,7 @@ use super::delivery::fields::{Fields, Found};
 use super::delivery::http::{Accepted, Body, Client, Encoded, Framing, Reply, Sender, Service, Verdict, pack};
 use super::delivery::retry::Retry;
 use crate::event::Event;
+use crate::internal_events::{InternalEvent, PeerError};
 use crate::metrics::ComponentMetrics;
 use ack::{ACK_DISABLED, Outcome, Poller};
 use anyhow::Context;
@@ -265,11 +266,7 @@ impl Service for Hec {
             let code =
                 serde_json::from_slice::<serde_json::Value>(&reply.body).ok().and_then(|body| body["code"].as_i64());
             if code == Some(ACK_DISABLED) {
-                self.metrics.error_limited(
-                    "hec ack disabled",
-                    &format!("sending to {}: indexer acknowledgement is disabled for this HEC token; enable it on the token, or set acknowledgements.enabled = false", self.destination),
-                    &reply.refusal(),
-                );
+                PeerError { kind: "hec ack disabled", what: &format!("sending to {}: indexer acknowledgement is disabled for this HEC token; enable it on the token, or set acknowledgements.enabled = false", self.destination), error: &reply.refusal() }.emit(&self.metrics);
             }
         }
         verdict
@@ -296,25 +293,30 @@ impl Service for Hec {
                 // were indexed, so they are sent again rather than counted
                 // as delivered; a copy that was indexed after all is told
                 // apart by its fields.event_id.
-                self.metrics.error_limited(
-                    "hec no ackId",
-                    &format!("sending to {}: a 200 reply without an ackId; sending the events again", self.destination),
-                    &format!("{err}: {}", reply.text()),
-                );
+                PeerError {
+                    kind: "hec no ackId",
+                    what: &format!(
+                        "sending to {}: a 200 reply without an ackId; sending the events again",
+                        self.destination
+                    ),
+                    error: &format!("{err}: {}", reply.text()),
+                }
+                .emit(&self.metrics);
                 return Accepted::Partly { retry: all().collect(), rejected: Vec::new() };
             }
         };
         match poller.wait(client, ack_id).await {
             Outcome::Indexed => Accepted::All,
             Outcome::TimedOut => {
-                self.metrics.error_limited(
-                    "hec ack timeout",
-                    &format!(
+                PeerError {
+                    kind: "hec ack timeout",
+                    what: &format!(
                         "sending to {}: ackId {ack_id} was not confirmed; sending its events again",
                         self.destination
                     ),
-                    &format!("no acknowledgement within {} s", poller.settings.timeout_secs),
-                );
+                    error: &format!("no acknowledgement within {} s", poller.settings.timeout_secs),
+                }
+                .emit(&self.metrics);
                 Accepted::Partly { retry: all().collect(), rejected: Vec::new() }
             }
             Outcome::Refused(reason) => {

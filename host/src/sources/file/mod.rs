@@ -22,6 +22,7 @@ use super::decoding::Decoding;
 use super::driver::{self, Next, Reader};
 use super::lines::Line;
 use super::{Kind, Origin, SourceContext, Started, message_event};
+use crate::internal_events::{ComponentError, InternalEvent};
 use crate::metrics::ComponentMetrics;
 use crate::validation::ConfigError;
 use anyhow::Context;
@@ -175,7 +176,7 @@ impl Files {
             }
             if let Err(err) = self.saver.wait().await {
                 self.tail.unsaved();
-                self.metrics.error("saving the checkpoint", &format!("{err:#}"));
+                ComponentError { what: "saving the checkpoint", error: &format!("{err:#}") }.emit(&self.metrics);
             }
         }
         if !self.more && self.last_lines.is_empty() {
@@ -188,7 +189,7 @@ impl Files {
             self.scanning = None;
             match found {
                 Ok(found) => self.tail.found(found, &mut HashMap::new(), false),
-                Err(err) => self.metrics.error("looking for files", &err),
+                Err(err) => ComponentError { what: "looking for files", error: &err }.emit(&self.metrics),
             }
             self.next_scan = Instant::now() + Duration::from_millis(self.tail.config().glob_interval_ms);
         }
@@ -273,7 +274,7 @@ impl Reader for Files {
         if let Err(err) = self.saver.wait().await {
             // The last save goes on to hold what this one did.
             self.tail.unsaved();
-            self.metrics.error("saving the checkpoint", &format!("{err:#}"));
+            ComponentError { what: "saving the checkpoint", error: &format!("{err:#}") }.emit(&self.metrics);
         }
         if self.tail.is_dirty() {
             self.saver.start(self.tail.positions()).await?;

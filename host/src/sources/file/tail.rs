@@ -10,6 +10,7 @@
 
 use super::checkpoint::{FINGERPRINT_BYTES, Fingerprint, Position};
 use super::config::{FileConfig, MATCH, ReadFrom, base_dir};
+use crate::internal_events::{ComponentError, InternalEvent};
 use crate::metrics::ComponentMetrics;
 use crate::sources::lines::{Line, LineSplitter};
 use anyhow::Context;
@@ -129,7 +130,7 @@ impl Tail {
                 // Gone between the scan and the open: nothing to read.
                 Some(Err(err)) if err.kind() == std::io::ErrorKind::NotFound => continue,
                 Some(Err(err)) => {
-                    self.metrics.error(&format!("opening {}", path.display()), &err);
+                    ComponentError { what: &format!("opening {}", path.display()), error: &err }.emit(&self.metrics);
                     continue;
                 }
                 // Followed when the scan began, closed since.
@@ -180,7 +181,7 @@ impl Tail {
             // Gone between the scan and now: nothing to read.
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
             Err(err) => {
-                self.metrics.error(&format!("opening {}", path.display()), &err);
+                ComponentError { what: &format!("opening {}", path.display()), error: &err }.emit(&self.metrics);
                 None
             }
         }
@@ -394,7 +395,7 @@ impl Tracked {
                 Read::Truncated
             }
             Err(err) => {
-                metrics.error(&format!("reading {}", self.path.display()), &err);
+                ComponentError { what: &format!("reading {}", self.path.display()), error: &err }.emit(metrics);
                 Read::Failed
             }
         }
@@ -421,13 +422,14 @@ impl Tracked {
     /// stays before it until a restart.
     pub fn fail(&mut self, metrics: &ComponentMetrics) {
         if !self.ack_failed {
-            metrics.error(
-                &format!("a batch of lines from {} was not delivered", self.path.display()),
-                &format_args!(
+            ComponentError {
+                what: &format!("a batch of lines from {} was not delivered", self.path.display()),
+                error: &format_args!(
                     "the file's checkpoint stays at offset {}; its lines from there are read again at the next start",
                     self.acked
                 ),
-            );
+            }
+            .emit(metrics);
         }
         self.ack_failed = true;
     }

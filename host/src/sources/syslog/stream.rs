@@ -11,6 +11,7 @@
 //! and the close is counted as unclean and logged at debug level.
 
 use super::Decoding;
+use crate::internal_events::{ComponentError, InternalEvent, PeerError, UncleanTlsClose};
 use crate::metrics::ComponentMetrics;
 use crate::sources::SourceContext;
 use crate::sources::driver::{self, Next, Reader};
@@ -65,18 +66,14 @@ pub(super) async fn serve(
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(err) => {
-                        ctx.metrics.error_limited("accept", "accepting a syslog connection", &err);
+                        PeerError { kind: "accept", what: "accepting a syslog connection", error: &err }.emit(&ctx.metrics);
                         tokio::time::sleep(ACCEPT_PAUSE).await;
                         continue;
                     }
                 };
                 let Ok(slot) = slots.clone().try_acquire_owned() else {
                     let max = settings.max_connections;
-                    ctx.metrics.error_limited(
-                        "max_connections",
-                        &format!("refused a syslog connection from {peer}: max_connections ({max}) are open"),
-                        &"too many connections",
-                    );
+                    PeerError { kind: "max_connections", what: &format!("refused a syslog connection from {peer}: max_connections ({max}) are open"), error: &"too many connections" }.emit(&ctx.metrics);
                     continue;
                 };
                 connections.spawn(connection(stream, peer, tls.clone(), settings, ctx.clone(), slot));
@@ -92,7 +89,7 @@ pub(super) async fn serve(
 
 fn report_panic(done: Result<(), tokio::task::JoinError>, ctx: &SourceContext) {
     if let Err(err) = done {
-        ctx.metrics.error("a syslog connection task failed", &err);
+        ComponentError { what: "a syslog connection task failed", error: &err }.emit(&ctx.metrics);
     }
 }
 
@@ -116,19 +113,21 @@ async fn connection(
                 Ok(Ok(stream)) => driver::run(Frames::new(stream, peer, settings, &ctx), ctx.clone()).await,
                 Ok(Err(err)) => {
                     let err = anyhow::Error::new(err).context(format!("TLS handshake with {peer} failed"));
-                    ctx.metrics.error_limited("tls handshake", "syslog connection closed", &format!("{err:#}"));
+                    PeerError { kind: "tls handshake", what: "syslog connection closed", error: &format!("{err:#}") }
+                        .emit(&ctx.metrics);
                     return;
                 }
                 Err(_) => {
                     let err = format!("no TLS handshake from {peer} within {HANDSHAKE_TIMEOUT:?}");
-                    ctx.metrics.error_limited("tls handshake", "syslog connection closed", &err);
+                    PeerError { kind: "tls handshake", what: "syslog connection closed", error: &err }
+                        .emit(&ctx.metrics);
                     return;
                 }
             }
         }
     };
     if let Err(err) = result {
-        ctx.metrics.error_limited("read", "syslog connection closed", &format!("{err:#}"));
+        PeerError { kind: "read", what: "syslog connection closed", error: &format!("{err:#}") }.emit(&ctx.metrics);
     }
 }
 
@@ -171,7 +170,7 @@ impl<S: AsyncRead + Unpin + Send> Frames<S> {
             // A TLS peer that closed TCP without a close_notify: what it
             // sent is read to the end, as when a TCP peer closes.
             Some(Err(err)) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
-                self.metrics.unclean_close(&self.peer);
+                UncleanTlsClose { peer: &self.peer }.emit(&self.metrics);
                 let rest = self.rest.insert(std::mem::take(self.frames.read_buffer_mut()));
                 Ok(self.frames.decoder_mut().decode_eof(rest)?)
             }

@@ -9,6 +9,7 @@
 //! stuck waiting for the pipeline and no later datagram arrives.
 
 use super::Decoding;
+use crate::internal_events::{InternalEvent, PeerError, UdpDropped};
 use crate::metrics::ComponentMetrics;
 use crate::sources::SourceContext;
 use crate::sources::driver::{self, Next, Reader};
@@ -95,7 +96,7 @@ impl Reader for Datagrams {
                 Ok(datagram) => datagram,
                 Err(err) => {
                     let what = format!("receiving a syslog datagram on {}", self.local);
-                    self.metrics.error_limited("receive", &what, &err);
+                    PeerError { kind: "receive", what: &what, error: &err }.emit(&self.metrics);
                     tokio::time::sleep(ERROR_PAUSE).await;
                     continue;
                 }
@@ -131,15 +132,17 @@ async fn watch_drops(socket: Arc<UdpSocket>, local: String, ctx: SourceContext) 
             if lost == 0 {
                 return;
             }
-            ctx.metrics.lost(
-                u64::from(lost),
-                &format!(
+            UdpDropped {
+                count: u64::from(lost),
+                what: &format!(
                     "{lost} syslog datagrams to {local} were lost: the receive buffer was full (raise \
                      receive_buffer_bytes and net.core.rmem_max)"
                 ),
-            );
+            }
+            .emit(&ctx.metrics);
         }
-        Err(err) => ctx.metrics.error_limited("drop count", "reading the UDP socket's drop count", &err),
+        Err(err) => PeerError { kind: "drop count", what: "reading the UDP socket's drop count", error: &err }
+            .emit(&ctx.metrics),
     };
     let mut every = tokio::time::interval(DROPS_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
