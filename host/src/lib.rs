@@ -17,6 +17,7 @@ pub mod fanout;
 pub mod file_identity;
 pub mod log_limit;
 pub mod metrics;
+pub mod pipeline_tests;
 pub mod plugins;
 pub mod secrets;
 pub mod sinks;
