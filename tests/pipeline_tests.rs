@@ -299,4 +299,14 @@ fn test_help_teaches_with_an_example() {
     ] {
         assert!(help.contains(expected), "missing {expected:?} in:\n{help}");
     }
+    // The example is a test of the default pipeline that passes.
+    let start = help.find("  [[tests]]").expect("the example");
+    let end = start + help[start..].find("\n  ]\n").expect("the end of its conditions") + "\n  ]\n".len();
+    let example: String = help[start..end].lines().map(|line| format!("{}\n", line.trim_start_matches("  "))).collect();
+    let scratch = Scratch::new();
+    let tests = scratch.write("help.tests.toml", &example);
+    let output = sluice_in(scratch.path("").as_path(), &["test", "--tests", tests.to_str().unwrap()]);
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{example}\n{stdout}\n{}", text(&output.stderr));
+    assert!(stdout.contains("test a tool call is normalised and formatted as CEF ... ok"), "{stdout}");
 }
