@@ -135,10 +135,22 @@ pub struct Config {
     pub api: Option<ApiConfig>,
     /// What the `${…}` references resolved to, to keep out of what is printed.
     pub secrets: Secrets,
+    /// `[[tests]]`: what `sluice test` checks; nothing else reads them.
+    pub tests: Vec<crate::pipeline_tests::PipelineTest>,
 }
 
-const TOP_LEVEL: &[&str] =
-    &["data_dir", "shutdown_timeout_ms", "plugins", "batch", "sources", "transforms", "sinks", "dead_letter", "api"];
+const TOP_LEVEL: &[&str] = &[
+    "data_dir",
+    "shutdown_timeout_ms",
+    "plugins",
+    "batch",
+    "sources",
+    "transforms",
+    "sinks",
+    "dead_letter",
+    "api",
+    "tests",
+];
 
 impl Config {
     /// Read and check a config file.
@@ -200,7 +212,7 @@ impl Config {
             value.try_into::<SinkConfig>().map(|kind| Sink { inputs, buffer, kind })
         });
 
-        let config = Config {
+        let mut config = Config {
             data_dir,
             shutdown_timeout,
             plugins,
@@ -211,8 +223,10 @@ impl Config {
             dead_letter,
             api,
             secrets,
+            tests: Vec::new(),
         };
         config.check(&Declared::from(&table), &mut errors);
+        config.tests = crate::pipeline_tests::parse_in_config(table.get("tests"), &config, &table, &mut errors);
         // A check may quote a value, and a value may be a secret.
         config.secrets.scrub_errors(&mut errors);
         if errors.is_empty() { Ok(config) } else { Err(ConfigErrors(errors)) }
@@ -666,10 +680,22 @@ mod tests {
             SEEDS.get_or_init(|| {
                 let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
                 let mut seeds = vec![DEFAULT_CONFIG.to_owned()];
-                for entry in std::fs::read_dir(examples).expect("examples/") {
+                for entry in std::fs::read_dir(&examples).expect("examples/") {
                     let path = entry.unwrap().path();
                     if path.extension().is_some_and(|e| e == "toml") {
-                        seeds.push(std::fs::read_to_string(path).unwrap());
+                        let text = std::fs::read_to_string(&path).unwrap();
+                        // `NAME.tests.toml` holds the `[[tests]]` of NAME.toml
+                        // (of the embedded default for `default`).
+                        let name =
+                            path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".tests.toml"));
+                        seeds.push(match name {
+                            None => text,
+                            Some("default") => format!("{DEFAULT_CONFIG}\n{text}"),
+                            Some(name) => {
+                                let config = std::fs::read_to_string(examples.join(format!("{name}.toml"))).unwrap();
+                                format!("{config}\n{text}")
+                            }
+                        });
                     }
                 }
                 assert!(seeds.len() >= 3, "the default and at least two examples");
@@ -702,7 +728,9 @@ mod tests {
                         // A key of the text, or a table it lacks (`sources`).
                         let keys = table.keys().map(String::as_str).chain(TOP_LEVEL.iter().copied());
                         prop_assert!(
-                            keys.into_iter().any(|key| at == key || at.starts_with(&format!("{key}."))),
+                            keys.into_iter().any(|key| {
+                                at == key || at.starts_with(&format!("{key}.")) || at.starts_with(&format!("{key}["))
+                            }),
                             "{at:?} names no key of the config: {error}"
                         );
                     }

@@ -19,6 +19,7 @@ pub mod file_identity;
 pub mod internal_events;
 pub mod log_limit;
 pub mod metrics;
+pub mod pipeline_tests;
 pub mod plugins;
 pub mod secrets;
 pub mod sinks;

@@ -58,6 +58,7 @@ Examples:
                                       normalise, redact, print CEF
   sluice run --config sluice.toml     run your own pipeline
   sluice validate --config sluice.toml
+  sluice test --config sluice.toml    run the config's [[tests]]: events in at one transform, checks on what comes out
   sluice plugin check my-plugin.wasm --config '{\"stage\":\"x\"}'   try a plugin before deploying it
   sluice run --print-default-config > sluice.toml   start a config from the default
   sluice run --log-format json --log-level warn    log for a collector, warnings and errors only
@@ -66,6 +67,32 @@ Examples:
 
 Environment:
   SLUICE_LOG    the log filter when --log-level is not given (RUST_LOG after it)";
+
+const TEST_EXAMPLE: &str = r#"Example: a test of the default pipeline, in default.tests.toml
+
+  [[tests]]
+  name = "a tool call is normalised and formatted as CEF"
+  [[tests.inputs]]
+  insert_at = "normalise"      # the transform the event enters
+  value = '{"agent":{"id":"a1"},"event":{"kind":"tool_call"}}'   # a line as a source reads it
+  [[tests.outputs]]
+  extract_from = "format"      # the transform whose output is checked
+  conditions = [
+    { field = "event.kind", equals = "tool_call" },
+    { field = "agent.id", contains = "a1" },
+    { field = "user.email", absent = true },
+    { line_matches = '^CEF:0\|' },
+  ]
+
+  $ sluice test --tests default.tests.toml
+  running 1 test on the default pipeline (with default.tests.toml)
+  test a tool call is normalised and formatted as CEF ... ok
+
+Inputs: `value` (a line, as a source reads it), `log_fields = { … }` or `event = '{…}'` (a whole
+event). Outputs: `conditions` (field `equals`, `contains`, `absent`, `matches` a regex;
+`line_matches` a regex), `dropped = true`, or `dead_lettered = true` with `reason_contains`.
+An output passes when one event that came out meets all its conditions.
+Full syntax: docs/pipeline-tests.md"#;
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -92,6 +119,21 @@ enum Command {
         /// The TOML config to check (the embedded default when omitted).
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
+    },
+    /// Run the pipeline's unit tests: events inserted at a transform, checks
+    /// on what comes out of another. Only the transforms between run, in
+    /// this process; no source or sink starts, nothing is sent or written.
+    /// Exits 0 when every test passes, 1 when one fails, 2 when the config
+    /// or the tests are wrong.
+    #[command(after_help = TEST_EXAMPLE)]
+    Test {
+        /// The TOML config whose transforms are tested, and whose `[[tests]]`
+        /// run (the embedded default pipeline when omitted).
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// A file of more `[[tests]]` tables, run against the config.
+        #[arg(long, value_name = "FILE")]
+        tests: Option<PathBuf>,
     },
     /// Work with plugins.
     #[command(subcommand)]
@@ -245,6 +287,15 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
             println!("configuration is valid\n{}", topology.describe());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Test { config, tests } => {
+            let label = config.as_ref().map_or_else(|| "the default pipeline".to_owned(), |p| p.display().to_string());
+            let loaded = load(config.as_ref());
+            let mut out = std::io::stdout().lock();
+            let code =
+                sluice::pipeline_tests::command(loaded, &label, tests.as_deref(), &mut out, &mut std::io::stderr())
+                    .context("writing the test report")?;
+            Ok(ExitCode::from(code))
         }
         Command::Plugin(PluginCommand::Check { file, config, events, count }) => {
             let runtime = sluice::plugins::Runtime::new(None)?;
