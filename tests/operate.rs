@@ -157,6 +157,23 @@ fn metrics_pass_promtool_and_count_every_event_and_health_waits_for_the_listener
         ),
         "{scrape}"
     );
+    // Conservation, for every component in this mixed run (good, dropped and
+    // failing events; no buffer, so nothing is still buffered once it is
+    // all through): what came in went out, was dropped or was dead-lettered.
+    let components: Vec<String> = scrape
+        .lines()
+        .filter(|line| line.starts_with("sluice_component_received_events_total{"))
+        .filter_map(|line| line.split("component=\"").nth(1)?.split('"').next().map(str::to_owned))
+        .collect();
+    assert!(components.len() >= 5, "{components:?}");
+    for id in &components {
+        let count = |name: &str| sample(&scrape, name, id).unwrap_or_else(|| panic!("{name} of {id}\n{scrape}"));
+        let received = count("sluice_component_received_events_total");
+        let accounted = count("sluice_component_sent_events_total")
+            + count("sluice_component_dropped_events_total")
+            + count("sluice_component_dead_lettered_events_total");
+        assert_eq!(received, accounted, "{id}: in = out + dropped + dead-lettered");
+    }
 
     // Prometheus's own check: the text parses, and names, types and help
     // follow its conventions (promtool prints each problem and exits non-zero).
