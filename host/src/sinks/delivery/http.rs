@@ -294,9 +294,9 @@ impl Client {
     }
 
     /// A body as it goes on the wire, compressed as configured.
-    fn payload(&self, body: &[u8]) -> Bytes {
+    fn payload(&self, body: &Bytes) -> Bytes {
         match self.compression {
-            Compression::None => Bytes::copy_from_slice(body),
+            Compression::None => body.clone(),
             Compression::Gzip => {
                 let mut gzip =
                     flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4), flate2::Compression::fast());
@@ -344,7 +344,8 @@ impl Client {
 /// A request's body and the events it carries.
 #[derive(Debug, Default)]
 pub struct Body {
-    pub bytes: Vec<u8>,
+    /// Shared, not copied, by every attempt at sending it.
+    pub bytes: Bytes,
     /// The events in it, as indices into the slice given to [`Service::encode`].
     pub events: Vec<usize>,
 }
@@ -375,8 +376,8 @@ impl Framing {
 }
 
 /// Encode `events` one by one with `encode` (which appends one event's
-/// bytes, LF included where the framing wants one, or says why it cannot)
-/// and cut the result into bodies within `limits`.
+/// bytes to what it is given, LF included where the framing wants one, or
+/// says why it cannot) and cut the result into bodies within `limits`.
 pub fn pack(
     events: &[&Event],
     limits: &HttpBatch,
@@ -384,32 +385,36 @@ pub fn pack(
     mut encode: impl FnMut(&Event, &mut Vec<u8>) -> Result<(), String>,
 ) -> Encoded {
     let mut encoded = Encoded::default();
-    let mut body = Body::default();
-    let mut item = Vec::new();
-    let overhead = framing.open.len() + framing.close.len();
+    let mut bytes = Vec::new();
+    let mut in_body = Vec::new();
+    let close = framing.close;
     for (i, event) in events.iter().enumerate() {
-        item.clear();
-        if let Err(reason) = encode(event, &mut item) {
+        // Each event is encoded straight into the body; only one that does
+        // not fit is moved, to the start of the next.
+        let mark = bytes.len();
+        bytes.extend_from_slice(if in_body.is_empty() { framing.open } else { framing.separator });
+        let start = bytes.len();
+        if let Err(reason) = encode(event, &mut bytes) {
+            bytes.truncate(mark);
             encoded.rejected.push((i, reason));
             continue;
         }
-        let full = body.events.len() >= limits.max_events
-            || body.bytes.len() + framing.separator.len() + item.len() + overhead > limits.max_bytes;
-        if !body.events.is_empty() && full {
-            body.bytes.extend_from_slice(framing.close);
-            encoded.bodies.push(std::mem::take(&mut body));
+        let full = in_body.len() >= limits.max_events || bytes.len() + close.len() > limits.max_bytes;
+        if !in_body.is_empty() && full {
+            let item = bytes.split_off(start);
+            bytes.truncate(mark);
+            bytes.extend_from_slice(close);
+            encoded
+                .bodies
+                .push(Body { bytes: Bytes::from(std::mem::take(&mut bytes)), events: std::mem::take(&mut in_body) });
+            bytes.extend_from_slice(framing.open);
+            bytes.extend_from_slice(&item);
         }
-        if body.events.is_empty() {
-            body.bytes.extend_from_slice(framing.open);
-        } else {
-            body.bytes.extend_from_slice(framing.separator);
-        }
-        body.bytes.extend_from_slice(&item);
-        body.events.push(i);
+        in_body.push(i);
     }
-    if !body.events.is_empty() {
-        body.bytes.extend_from_slice(framing.close);
-        encoded.bodies.push(body);
+    if !in_body.is_empty() {
+        bytes.extend_from_slice(close);
+        encoded.bodies.push(Body { bytes: Bytes::from(bytes), events: in_body });
     }
     encoded
 }
