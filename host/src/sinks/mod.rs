@@ -114,6 +114,14 @@ pub struct SinkContext {
     pub reopen: watch::Receiver<()>,
 }
 
+impl SinkContext {
+    /// The retry timing of a sink that sends to a destination: the default
+    /// backoff, and this router's `shutdown_timeout_ms` as the grace period.
+    pub fn retry(&self) -> delivery::retry::Retry {
+        delivery::retry::Retry { grace: self.shutdown_timeout, ..delivery::retry::Retry::DEFAULT }
+    }
+}
+
 /// The topology's handle that asks every sink writing a file to open it
 /// again, as logrotate's `postrotate` asks with SIGHUP.
 #[derive(Debug, Clone)]

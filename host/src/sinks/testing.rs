@@ -1,6 +1,7 @@
 //! What the sinks' unit tests share: a sink running on a channel, with a
 //! real dead-letter writer in a scratch directory.
 
+use super::delivery::retry::Retry;
 use super::{ReopenFiles, SinkContext};
 use crate::ack::{BatchStatus, Finaliser};
 use crate::dead_letter::DeadLetter;
@@ -12,6 +13,17 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// Retry timing for tests of sinks that send to a destination: a fast
+/// backoff and a short grace period.
+pub const FAST: Retry =
+    Retry { first: Duration::from_millis(10), max: Duration::from_millis(50), grace: Duration::from_millis(300) };
+
+/// Wait, off the async runtime's threads, until `receiver` has `n` requests.
+pub async fn requests(receiver: &Arc<receiver::Receiver>, n: usize) -> Vec<receiver::Received> {
+    let receiver = receiver.clone();
+    tokio::task::spawn_blocking(move || receiver.wait_for(WAIT, |got| got.len() >= n)).await.unwrap()
+}
 
 /// How long a test waits for something that should happen at once.
 pub const WAIT: Duration = Duration::from_secs(10);

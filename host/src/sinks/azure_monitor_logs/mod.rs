@@ -28,7 +28,7 @@ use token::Tokens;
 /// Send batches until every input has closed (or the router stops while
 /// the destination is down).
 pub async fn run(config: AzureMonitorLogsSinkConfig, ctx: SinkContext) -> anyhow::Result<()> {
-    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    let retry = ctx.retry();
     sender(config, &ctx, retry)?.run(ctx).await
 }
 

@@ -15,14 +15,11 @@
 use super::*;
 use crate::ack::BatchStatus;
 use crate::sinks::testing::receiver::{Answer, Received, Receiver};
-use crate::sinks::testing::{self, Running, event, finished};
+use crate::sinks::testing::{self, FAST, Running, event, finished};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-const FAST: Retry =
-    Retry { first: Duration::from_millis(10), max: Duration::from_millis(50), grace: Duration::from_millis(300) };
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const DCR: &str = "dcr-0123456789abcdef0123456789abcdef";

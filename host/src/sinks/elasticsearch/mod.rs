@@ -39,7 +39,7 @@ const FILTER_PATH: &str = "errors,items.*.status,items.*.error.type,items.*.erro
 /// Send batches until every input has closed (or the router stops while
 /// the destination is down).
 pub async fn run(config: ElasticsearchSinkConfig, ctx: SinkContext) -> anyhow::Result<()> {
-    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    let retry = ctx.retry();
     sender(config, &ctx, retry)?.run(ctx).await
 }
 

@@ -10,15 +10,12 @@
 use super::*;
 use crate::ack::BatchStatus;
 use crate::sinks::testing::receiver::{Answer, Received, Receiver};
-use crate::sinks::testing::{self, Running, WAIT, event, finished};
+use crate::sinks::testing::{self, FAST, Running, event, finished, requests};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-
-const FAST: Retry =
-    Retry { first: Duration::from_millis(10), max: Duration::from_millis(50), grace: Duration::from_millis(300) };
 
 fn config(text: &str) -> ElasticsearchSinkConfig {
     let config: ElasticsearchSinkConfig = toml::from_str(text).unwrap();
@@ -34,12 +31,6 @@ fn start(config: ElasticsearchSinkConfig) -> Running {
 
 fn events(n: usize) -> Vec<Event> {
     (0..n).map(|i| event(json!({"event": {"id": format!("e-{i}")}, "time": "2026-03-04T05:06:07Z", "n": i}))).collect()
-}
-
-/// Wait for `n` requests off the async runtime's threads.
-async fn requests(receiver: &Arc<Receiver>, n: usize) -> Vec<Received> {
-    let receiver = receiver.clone();
-    tokio::task::spawn_blocking(move || receiver.wait_for(WAIT, |got| got.len() >= n)).await.unwrap()
 }
 
 /// A bulk request's (action, document) pairs.

@@ -19,7 +19,7 @@ use std::time::Duration;
 /// Send batches until every input has closed (or the router stops while
 /// the destination is down).
 pub async fn run(config: HttpSinkConfig, ctx: SinkContext) -> anyhow::Result<()> {
-    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    let retry = ctx.retry();
     sender(config, &ctx, retry)?.run(ctx).await
 }
 

@@ -4,15 +4,12 @@
 
 use super::*;
 use crate::ack::BatchStatus;
-use crate::sinks::testing::receiver::{Answer, Received, Receiver};
-use crate::sinks::testing::{self, Running, WAIT, event, finished};
+use crate::sinks::testing::receiver::{Answer, Receiver};
+use crate::sinks::testing::{self, FAST, Running, event, finished, requests};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-const FAST: Retry =
-    Retry { first: Duration::from_millis(10), max: Duration::from_millis(50), grace: Duration::from_millis(300) };
 
 fn config(text: &str) -> HttpSinkConfig {
     let config: HttpSinkConfig = toml::from_str(text).unwrap();
@@ -28,12 +25,6 @@ fn start(config: HttpSinkConfig) -> Running {
 
 fn events(n: usize) -> Vec<Event> {
     (0..n).map(|i| event(json!({"event": {"id": format!("e-{i}")}, "n": i}))).collect()
-}
-
-/// Wait for `n` requests off the async runtime's threads.
-async fn requests(receiver: &Arc<Receiver>, n: usize) -> Vec<Received> {
-    let receiver = receiver.clone();
-    tokio::task::spawn_blocking(move || receiver.wait_for(WAIT, |got| got.len() >= n)).await.unwrap()
 }
 
 #[tokio::test]

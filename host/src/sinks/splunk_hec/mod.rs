@@ -45,7 +45,7 @@ const TIME: usize = 1;
 /// Send batches until every input has closed (or the router stops while
 /// HEC is down).
 pub async fn run(config: SplunkHecConfig, ctx: SinkContext) -> anyhow::Result<()> {
-    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    let retry = ctx.retry();
     sender(config, &ctx, retry)?.run(ctx).await
 }
 

@@ -15,14 +15,11 @@
 use super::*;
 use crate::ack::BatchStatus;
 use crate::sinks::testing::receiver::{Answer, Received, Receiver};
-use crate::sinks::testing::{self, Running, WAIT, event, finished};
+use crate::sinks::testing::{self, FAST, Running, WAIT, event, finished};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
-
-const FAST: Retry =
-    Retry { first: Duration::from_millis(10), max: Duration::from_millis(50), grace: Duration::from_millis(300) };
 
 const TOKEN: &str = "11111111-2222-3333-4444-555555555555";
 

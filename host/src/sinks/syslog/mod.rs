@@ -52,7 +52,7 @@ pub async fn run(config: SyslogSinkConfig, ctx: SinkContext) -> anyhow::Result<(
     let header = Header::new(&config).map_err(anyhow::Error::msg).context("reading the syslog settings")?;
     let destination = Destination::new(config.mode, &config.address, config.tls.as_ref())
         .context("preparing the syslog destination")?;
-    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    let retry = ctx.retry();
     deliver(ctx, &header, &destination, retry).await
 }
 

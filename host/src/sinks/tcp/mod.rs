@@ -25,7 +25,7 @@ use std::borrow::Cow;
 /// Send batches until every input has closed (or the router stops while
 /// the destination is down).
 pub async fn run(config: TcpSinkConfig, ctx: SinkContext) -> anyhow::Result<()> {
-    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    let retry = ctx.retry();
     deliver(ctx, config, retry).await
 }
 

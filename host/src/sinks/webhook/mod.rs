@@ -36,7 +36,7 @@ const ONE_EVENT: HttpBatch = HttpBatch { max_events: 1, max_bytes: usize::MAX, t
 /// Send events until every input has closed (or the router stops while
 /// the destination is down).
 pub async fn run(config: WebhookConfig, ctx: SinkContext) -> anyhow::Result<()> {
-    let retry = Retry { grace: ctx.shutdown_timeout, ..Retry::DEFAULT };
+    let retry = ctx.retry();
     sender(config, &ctx, retry)?.run(ctx).await
 }
 

@@ -4,13 +4,10 @@
 use super::*;
 use crate::ack::BatchStatus;
 use crate::sinks::testing::receiver::{Answer, Received, Receiver};
-use crate::sinks::testing::{self, Running, WAIT, event, finished};
+use crate::sinks::testing::{self, FAST, Running, event, finished, requests};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-const FAST: Retry =
-    Retry { first: Duration::from_millis(10), max: Duration::from_millis(50), grace: Duration::from_millis(300) };
 
 const SECRET: &str = "a-shared-secret-of-32-characters";
 
@@ -43,11 +40,6 @@ fn verify(request: &Received, secret: &[u8]) -> bool {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let fresh = timestamp.parse::<u64>().is_ok_and(|t| now.abs_diff(t) <= 300);
     mac.verify_slice(&sent).is_ok() && fresh
-}
-
-async fn requests(receiver: &Arc<Receiver>, n: usize) -> Vec<Received> {
-    let receiver = receiver.clone();
-    tokio::task::spawn_blocking(move || receiver.wait_for(WAIT, |got| got.len() >= n)).await.unwrap()
 }
 
 #[test]
