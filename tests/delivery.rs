@@ -17,27 +17,24 @@ fn collector(scratch: &Scratch, name: &str, port: u16) -> Rsyslog {
     Rsyslog::tcp_collector(&scratch.path(name), port, body, "body")
 }
 
-/// The file source `logs/*.log` → a syslog sink to `port` with `sink` as
-/// extra keys of the sink (a buffer), and `top` as extra top-level keys.
-fn to_syslog(scratch: &Scratch, port: u16, top: &str, sink: &str) -> std::path::PathBuf {
+/// The config of every test here: the file source `logs/*.log` → one sink,
+/// `[sinks.<sink>]`, whose keys (`inputs` aside) are `keys`; `top` holds
+/// extra top-level keys.
+fn from_files_to(scratch: &Scratch, top: &str, sink: &str, keys: &str) -> std::path::PathBuf {
     let text = format!(
-        r#"
-data_dir = "{data}"
-{top}
-[sources.agents]
-type = "file"
-include = ["{logs}/*.log"]
-[sinks.siem]
-type = "syslog"
-inputs = ["agents"]
-mode = "tcp"
-address = "127.0.0.1:{port}"
-{sink}
-"#,
+        "data_dir = \"{data}\"\n{top}\n[sources.agents]\ntype = \"file\"\ninclude = [\"{logs}/*.log\"]\n\
+         [sinks.{sink}]\ninputs = [\"agents\"]\n{keys}\n",
         data = scratch.path("data").display(),
         logs = scratch.path("logs").display(),
     );
     scratch.write("sluice.toml", &text)
+}
+
+/// The file source → a syslog sink to `port` with `sink` as extra keys of
+/// the sink (a buffer), and `top` as extra top-level keys.
+fn to_syslog(scratch: &Scratch, port: u16, top: &str, sink: &str) -> std::path::PathBuf {
+    let keys = format!("type = \"syslog\"\nmode = \"tcp\"\naddress = \"127.0.0.1:{port}\"\n{sink}");
+    from_files_to(scratch, top, "siem", &keys)
 }
 
 /// The disk buffer the syslog sink gets in most of these tests.
@@ -343,14 +340,8 @@ fn a_slow_destination_keeps_memory_bounded_while_a_million_events_flow() {
 
 /// The file source `logs/*.log` → a file sink writing `out/out.jsonl`.
 fn to_file(scratch: &Scratch) -> std::path::PathBuf {
-    let text = format!(
-        "data_dir = \"{data}\"\n[sources.agents]\ntype = \"file\"\ninclude = [\"{logs}/*.log\"]\n\
-         [sinks.archive]\ntype = \"file\"\ninputs = [\"agents\"]\npath = \"{out}\"\n",
-        data = scratch.path("data").display(),
-        logs = scratch.path("logs").display(),
-        out = scratch.path("out/out.jsonl").display(),
-    );
-    scratch.write("sluice.toml", &text)
+    let keys = format!("type = \"file\"\npath = \"{}\"", scratch.path("out/out.jsonl").display());
+    from_files_to(scratch, "", "archive", &keys)
 }
 
 /// Run Debian's `logrotate` once, forced, on the file sink's `out/out.jsonl`
@@ -452,23 +443,8 @@ fn an_upgrade_delivers_what_the_previous_format_left_buffered() {
 /// The file source `logs/*.log` → an `http` sink (NDJSON) with a disk
 /// buffer to a receiver at `address`.
 fn to_http(scratch: &Scratch, address: std::net::SocketAddr) -> std::path::PathBuf {
-    let text = format!(
-        r#"
-data_dir = "{data}"
-[sources.agents]
-type = "file"
-include = ["{logs}/*.log"]
-[sinks.collector]
-type = "http"
-inputs = ["agents"]
-uri = "http://{address}/ingest"
-compression = "gzip"
-{DISK_BUFFER}
-"#,
-        data = scratch.path("data").display(),
-        logs = scratch.path("logs").display(),
-    );
-    scratch.write("sluice.toml", &text)
+    let keys = format!("type = \"http\"\nuri = \"http://{address}/ingest\"\ncompression = \"gzip\"\n{DISK_BUFFER}");
+    from_files_to(scratch, "", "collector", &keys)
 }
 
 /// An HTTP collector that takes every request (`200 OK`).
